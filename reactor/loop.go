@@ -1,0 +1,427 @@
+package reactor
+
+import (
+	"context"
+	"math"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/localipc/localipc/internal/ipcerr"
+)
+
+// Handler receives the readiness of one registered fd. OnEvents runs on the
+// loop goroutine that owns the registration, one call at a time; it must not
+// block, since every other fd of the loop waits for it to return.
+type Handler interface {
+	OnEvents(ev Events)
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(ev Events)
+
+// OnEvents calls f(ev).
+func (f HandlerFunc) OnEvents(ev Events) { f(ev) }
+
+// Registration names one fd registered on a loop. It is a small value that
+// carries the registration's generation, so a stale copy kept after
+// Unregister can never unregister the fd's next owner.
+type Registration struct {
+	loop *Loop
+	tok  token
+	fd   int
+}
+
+// Loop returns the loop that owns the registration.
+func (r Registration) Loop() *Loop { return r.loop }
+
+// FD returns the registered file descriptor.
+func (r Registration) FD() int { return r.fd }
+
+// slot is one entry of the loop's registration table. gen changes every time
+// the slot is freed, so tokens handed to the kernel earlier stop matching.
+type slot struct {
+	gen uint32
+	fd  int
+	h   Handler // nil while the slot is free
+}
+
+// Loop is one event loop: a goroutine that waits on the poller, dispatches
+// readiness to the owners of the fds, runs tasks posted by other goroutines
+// and fires its timers, in that order, forever until the reactor closes.
+//
+// Fields under "loop-owned" are touched only by the loop goroutine; other
+// goroutines reach them by posting a task.
+type Loop struct {
+	id     int
+	mode   WaitMode
+	budget int
+	poller *poller
+	parker *parker // WaitNetpoll only
+	done   chan struct{}
+
+	// Cross-goroutine task queue. wakePending is 1 from the first post after
+	// the loop last took the queue until the loop takes it again, so that a
+	// burst of posts costs one wake-up write, not one per post.
+	mu          sync.Mutex
+	queue       []func()
+	closed      bool // under mu: no more tasks are accepted
+	wakePending atomic.Uint32
+	stopping    atomic.Bool
+
+	// loop-owned
+	pending []func() // taken from queue; pending[next:] not run yet (over budget)
+	next    int
+	slots   []slot
+	free    []uint32
+	timers  timerHeap
+	events  []event
+
+	stats loopCounters
+}
+
+type loopCounters struct {
+	registered atomic.Int64
+	wakeups    atomic.Uint64
+	wakeWrites atomic.Uint64
+	posts      atomic.Uint64
+	events     atomic.Uint64
+	stale      atomic.Uint64
+	tasks      atomic.Uint64
+	iterations atomic.Uint64
+	timersRun  atomic.Uint64
+}
+
+// LoopStats is a snapshot of one loop's counters. Counters only grow;
+// Registered and Timers are current values.
+type LoopStats struct {
+	Loop       int    // index of the loop in its reactor
+	Registered int    // fds registered now
+	Timers     int    // timers armed now (approximate: read without the loop)
+	Posts      uint64 // tasks posted
+	Tasks      uint64 // tasks run
+	WakeWrites uint64 // wake-up writes made by posters (coalesced)
+	Wakeups    uint64 // wake-ups the loop received
+	Events     uint64 // readiness events delivered to handlers
+	Stale      uint64 // events dropped because their registration was gone
+	Iterations uint64 // times round the loop
+	TimersRun  uint64 // timers fired
+}
+
+const maxEvents = 256
+
+func newLoop(id int, cfg *config) (*Loop, error) {
+	p, err := newPoller()
+	if err != nil {
+		return nil, err
+	}
+	l := &Loop{
+		id:     id,
+		mode:   cfg.waitMode,
+		budget: cfg.taskBudget,
+		poller: p,
+		done:   make(chan struct{}),
+		events: make([]event, maxEvents),
+	}
+	if l.mode == WaitNetpoll {
+		if l.parker, err = newParker(p.fd()); err != nil {
+			p.close()
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+// ID returns the index of the loop in its reactor.
+func (l *Loop) ID() int { return l.id }
+
+// Post hands task to the loop, from any goroutine. Tasks run on the loop
+// goroutine in the order they were posted by each poster, each exactly once,
+// at most the reactor's task budget per loop iteration so that a flood of
+// tasks cannot starve I/O. Post returns ErrClosed, and the task never runs,
+// once the reactor is closing.
+func (l *Loop) Post(task func()) error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return ipcerr.ErrClosed
+	}
+	l.queue = append(l.queue, task)
+	l.mu.Unlock()
+	l.stats.posts.Add(1)
+	// The CAS happens after the append: if the loop reset wakePending before
+	// taking the queue, this post either is in the queue it takes or sees the
+	// reset and wakes it again, so no task waits for an unrelated wake-up.
+	if l.wakePending.CompareAndSwap(0, 1) {
+		l.stats.wakeWrites.Add(1)
+		if err := l.poller.wake(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Call runs f on the loop and waits until it has returned. Any goroutine but
+// the loop's own may call it (from the loop it would wait for itself forever).
+func (l *Loop) Call(f func()) error {
+	done := make(chan struct{})
+	if err := l.Post(func() { f(); close(done) }); err != nil {
+		return err
+	}
+	<-done
+	return nil
+}
+
+// Register starts watching fd for readability, writability and hang-up,
+// edge-triggered: h gets an event each time a condition newly holds, so it
+// must read or write until EAGAIN before it waits for the next one.
+// Loop goroutine only (from a handler, a timer or a posted task).
+func (l *Loop) Register(fd int, h Handler) (Registration, error) {
+	if h == nil || fd < 0 {
+		return Registration{}, ipcerr.ErrClosed
+	}
+	if l.stopping.Load() {
+		return Registration{}, ipcerr.ErrClosed
+	}
+	var idx uint32
+	if n := len(l.free); n > 0 {
+		idx = l.free[n-1]
+		l.free = l.free[:n-1]
+	} else {
+		l.slots = append(l.slots, slot{gen: 1})
+		idx = uint32(len(l.slots) - 1)
+	}
+	s := &l.slots[idx]
+	tok := token{slot: idx, gen: s.gen}
+	if err := l.poller.add(fd, tok); err != nil {
+		l.free = append(l.free, idx)
+		return Registration{}, err
+	}
+	s.fd, s.h = fd, h
+	l.stats.registered.Add(1)
+	return Registration{loop: l, tok: tok, fd: fd}, nil
+}
+
+// Unregister stops watching the registration's fd. Events already collected
+// for it are dropped, even if the fd is closed and reused by a new
+// registration in the meantime. The caller closes the fd afterwards, never
+// before: closing first could let the kernel keep a half-dead entry.
+// Loop goroutine only. A stale or repeated Unregister returns ErrClosed.
+func (l *Loop) Unregister(r Registration) error {
+	if r.loop != l || int(r.tok.slot) >= len(l.slots) {
+		return ipcerr.ErrClosed
+	}
+	s := &l.slots[r.tok.slot]
+	if s.h == nil || s.gen != r.tok.gen {
+		return ipcerr.ErrClosed
+	}
+	err := l.poller.del(s.fd)
+	l.release(r.tok.slot)
+	return err
+}
+
+func (l *Loop) release(idx uint32) {
+	s := &l.slots[idx]
+	s.h, s.fd = nil, -1
+	s.gen++
+	if s.gen == 0 { // 0 belongs to the wake-up token
+		s.gen = 1
+	}
+	l.free = append(l.free, idx)
+	l.stats.registered.Add(-1)
+}
+
+// Stats returns a snapshot of the loop's counters; any goroutine.
+func (l *Loop) Stats() LoopStats {
+	return LoopStats{
+		Loop:       l.id,
+		Registered: int(l.stats.registered.Load()),
+		Timers:     l.timers.count(),
+		Posts:      l.stats.posts.Load(),
+		Tasks:      l.stats.tasks.Load(),
+		WakeWrites: l.stats.wakeWrites.Load(),
+		Wakeups:    l.stats.wakeups.Load(),
+		Events:     l.stats.events.Load(),
+		Stale:      l.stats.stale.Load(),
+		Iterations: l.stats.iterations.Load(),
+		TimersRun:  l.stats.timersRun.Load(),
+	}
+}
+
+// stop asks the loop to finish; any goroutine. Tasks posted before the loop
+// notices still run.
+func (l *Loop) stop() {
+	l.stopping.Store(true)
+	l.poller.wake()
+}
+
+func (l *Loop) start() {
+	go pprof.Do(context.Background(), pprof.Labels("localipc.loop", strconv.Itoa(l.id)), func(context.Context) {
+		defer close(l.done)
+		l.run()
+	})
+}
+
+func (l *Loop) run() {
+	if l.mode == WaitLocked {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+	}
+	for !l.stopping.Load() {
+		l.stats.iterations.Add(1)
+		n := l.wait()
+		l.dispatch(l.events[:n])
+		l.runTasks(l.budget)
+		l.fireTimers()
+	}
+	l.shutdown()
+}
+
+// wait collects ready events, blocking only if there is nothing to do: no
+// task left over from the last iteration and no timer due.
+func (l *Loop) wait() int {
+	timeout := time.Duration(-1)
+	var deadline time.Time
+	if l.next < len(l.pending) {
+		timeout = 0
+	} else if when, ok := l.timers.next(); ok {
+		deadline = when
+		timeout = max(time.Until(when), 0)
+	}
+	n, _ := l.poller.wait(l.events, 0)
+	if n > 0 || timeout == 0 {
+		return n
+	}
+	switch l.mode {
+	case WaitNetpoll:
+		n = l.parker.park(deadline, func() int {
+			n, _ := l.poller.wait(l.events, 0)
+			return n
+		})
+	case WaitBusy:
+		for i := 0; i < busySpins && n == 0; i++ {
+			runtime.Gosched()
+			n, _ = l.poller.wait(l.events, 0)
+		}
+		if n == 0 {
+			n, _ = l.poller.wait(l.events, msec(timeout))
+		}
+	default:
+		n, _ = l.poller.wait(l.events, msec(timeout))
+	}
+	return n
+}
+
+// busySpins is how many times WaitBusy polls, yielding in between, before it
+// blocks in the kernel.
+const busySpins = 64
+
+// msec rounds a timeout up to whole milliseconds, so that a timer is never
+// checked before it is due; -1 stays -1 (block).
+func msec(d time.Duration) int {
+	if d < 0 {
+		return -1
+	}
+	return int((d + time.Millisecond - 1) / time.Millisecond)
+}
+
+func (l *Loop) dispatch(evs []event) {
+	for _, e := range evs {
+		if e.tok == wakeToken {
+			l.stats.wakeups.Add(1)
+			continue
+		}
+		if int(e.tok.slot) >= len(l.slots) {
+			l.stats.stale.Add(1)
+			continue
+		}
+		s := &l.slots[e.tok.slot]
+		// A handler earlier in this batch may have unregistered this fd and
+		// registered a reused fd number in the same slot: the generation
+		// tells the two apart.
+		if s.h == nil || s.gen != e.tok.gen {
+			l.stats.stale.Add(1)
+			continue
+		}
+		l.stats.events.Add(1)
+		s.h.OnEvents(e.ev)
+	}
+}
+
+// runTasks runs up to budget tasks, oldest first.
+func (l *Loop) runTasks(budget int) {
+	// Reset before taking the queue: a post that lands after the take then
+	// sees 0 and wakes the loop again (see Post). The queue is taken every
+	// time, even when tasks are left over: a wake-up consumed without a reset
+	// would leave later posters believing a wake-up is still on its way.
+	l.wakePending.Store(0)
+	l.mu.Lock()
+	if len(l.pending) == 0 {
+		l.pending, l.queue = l.queue, l.pending[:0]
+	} else if len(l.queue) > 0 {
+		l.pending = append(l.pending, l.queue...)
+		clear(l.queue)
+		l.queue = l.queue[:0]
+	}
+	l.mu.Unlock()
+	end := min(l.next+budget, len(l.pending))
+	for i := l.next; i < end; i++ {
+		task := l.pending[i]
+		l.pending[i] = nil
+		task()
+	}
+	l.stats.tasks.Add(uint64(end - l.next))
+	l.next = end
+	if l.next == len(l.pending) {
+		l.pending, l.next = l.pending[:0], 0
+	}
+}
+
+func (l *Loop) fireTimers() {
+	now := time.Now()
+	for {
+		when, ok := l.timers.next()
+		if !ok || when.After(now) {
+			return
+		}
+		t := l.timers.pop()
+		l.stats.timersRun.Add(1)
+		t.f()
+	}
+}
+
+// shutdown runs on the loop goroutine after stop: it refuses new tasks, runs
+// every task already accepted, tells every remaining registration that the
+// reactor is gone, and releases the poller.
+func (l *Loop) shutdown() {
+	l.mu.Lock()
+	l.closed = true
+	l.mu.Unlock()
+	for len(l.pending) > 0 || l.queueLen() > 0 {
+		l.runTasks(math.MaxInt - len(l.pending))
+	}
+	for i := range l.slots {
+		s := &l.slots[i]
+		if s.h == nil {
+			continue
+		}
+		h := s.h
+		l.poller.del(s.fd)
+		l.release(uint32(i))
+		h.OnEvents(Shutdown)
+	}
+	l.timers.clear()
+	if l.parker != nil {
+		l.parker.close()
+	}
+	l.poller.close()
+}
+
+func (l *Loop) queueLen() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.queue)
+}

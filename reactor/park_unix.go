@@ -1,0 +1,70 @@
+//go:build unix
+
+package reactor
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// parker parks a loop goroutine in Go's own netpoller until the loop's kernel
+// queue has events. The queue's descriptor is itself pollable (an epoll or
+// kqueue fd is readable while it holds events), so the runtime wakes the loop
+// goroutine the way it wakes any net.Conn reader: no thread sits in a
+// blocking syscall holding a P, which is what makes a locked-thread loop slow
+// to hand the CPU to the goroutines it wakes (see docs/design.md).
+type parker struct {
+	f        *os.File
+	rc       syscall.RawConn
+	deadline time.Time // the read deadline currently set on f
+}
+
+func newParker(queueFD int) (*parker, error) {
+	// A duplicate, so that os.File owns (and closes) its own descriptor while
+	// the poller keeps closing the original.
+	dup, err := unix.FcntlInt(uintptr(queueFD), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("reactor: dup kernel queue fd: %w", err)
+	}
+	f := os.NewFile(uintptr(dup), "localipc-reactor")
+	rc, err := f.SyscallConn()
+	if err == nil {
+		// A file the runtime poller refused has no deadlines; parking on it
+		// would block a thread, which is exactly what this mode avoids.
+		err = f.SetReadDeadline(time.Time{})
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("reactor: kernel queue is not pollable by the runtime: %w", err)
+	}
+	return &parker{f: f, rc: rc}, nil
+}
+
+// park blocks the calling goroutine until poll reports events or deadline
+// passes (a zero deadline never passes). poll must not block. It returns what
+// the last poll returned.
+func (p *parker) park(deadline time.Time, poll func() int) int {
+	if !deadline.Equal(p.deadline) {
+		p.f.SetReadDeadline(deadline)
+		p.deadline = deadline
+	}
+	n := 0
+	// RawConn.Read calls poll first and parks only when it returns false; an
+	// event that arrives between that poll and the park makes the queue
+	// readable and marks the runtime's descriptor ready, so it is not lost.
+	err := p.rc.Read(func(uintptr) bool {
+		n = poll()
+		return n > 0
+	})
+	if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+		return 0
+	}
+	return n
+}
+
+func (p *parker) close() error { return p.f.Close() }

@@ -1,0 +1,152 @@
+package reactor
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+)
+
+// poller is an epoll instance with an eventfd for wake-ups. Every fd is added
+// edge-triggered for both directions at once, as Go's runtime poller does, so a
+// registration never needs to be modified: the owner reads or writes until
+// EAGAIN and then waits for the next edge.
+type poller struct {
+	epfd  int
+	evfd  int
+	evbuf []unix.EpollEvent
+}
+
+func newPoller() (*poller, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("reactor: epoll_create1: %w", err)
+	}
+	evfd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		unix.Close(epfd)
+		return nil, fmt.Errorf("reactor: eventfd: %w", err)
+	}
+	// Level-triggered on purpose: if a wait returns before reading the counter
+	// (its event buffer full), the next wait still reports the wake-up.
+	ev := unix.EpollEvent{Events: unix.EPOLLIN}
+	putToken(&ev, wakeToken)
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, evfd, &ev); err != nil {
+		unix.Close(evfd)
+		unix.Close(epfd)
+		return nil, fmt.Errorf("reactor: epoll_ctl add eventfd: %w", err)
+	}
+	// Non-blocking so that Go's netpoller accepts the epoll fd when a loop
+	// parks on it; epoll_wait itself ignores the flag.
+	if err := unix.SetNonblock(epfd, true); err != nil {
+		unix.Close(evfd)
+		unix.Close(epfd)
+		return nil, fmt.Errorf("reactor: set epoll fd non-blocking: %w", err)
+	}
+	return &poller{epfd: epfd, evfd: evfd}, nil
+}
+
+func putToken(ev *unix.EpollEvent, t token) {
+	ev.Fd = int32(t.slot)
+	ev.Pad = int32(t.gen)
+}
+
+func (p *poller) add(fd int, t token) error {
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET}
+	putToken(&ev, t)
+	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+		return fmt.Errorf("reactor: epoll_ctl add fd %d: %w", fd, err)
+	}
+	return nil
+}
+
+func (p *poller) del(fd int) error {
+	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, fd, nil); err != nil {
+		return fmt.Errorf("reactor: epoll_ctl del fd %d: %w", fd, err)
+	}
+	return nil
+}
+
+func (p *poller) wait(evs []event, msec int) (int, error) {
+	if cap(p.evbuf) < len(evs) {
+		p.evbuf = make([]unix.EpollEvent, len(evs))
+	}
+	raw := p.evbuf[:len(evs)]
+	n, err := unix.EpollWait(p.epfd, raw, msec)
+	if err != nil {
+		if errors.Is(err, unix.EINTR) {
+			return 0, nil
+		}
+		return 0, fmt.Errorf("reactor: epoll_wait: %w", err)
+	}
+	for i := 0; i < n; i++ {
+		e := &raw[i]
+		t := token{slot: uint32(e.Fd), gen: uint32(e.Pad)}
+		if t == wakeToken {
+			p.drainWake()
+			evs[i] = event{tok: t}
+			continue
+		}
+		evs[i] = event{tok: t, ev: epollToEvents(e.Events)}
+	}
+	return n, nil
+}
+
+func epollToEvents(e uint32) Events {
+	var ev Events
+	if e&unix.EPOLLIN != 0 {
+		ev |= Readable
+	}
+	if e&unix.EPOLLOUT != 0 {
+		ev |= Writable
+	}
+	// A hang-up makes reads return end of stream at once: report the fd
+	// readable too, so an owner that only watches Readable still wakes.
+	if e&(unix.EPOLLRDHUP|unix.EPOLLHUP) != 0 {
+		ev |= HangUp | Readable
+	}
+	if e&unix.EPOLLERR != 0 {
+		ev |= Error | Readable | Writable
+	}
+	return ev
+}
+
+var one = func() []byte {
+	b := make([]byte, 8)
+	binary.NativeEndian.PutUint64(b, 1)
+	return b
+}()
+
+func (p *poller) wake() error {
+	for {
+		_, err := unix.Write(p.evfd, one)
+		switch {
+		case err == nil, errors.Is(err, unix.EAGAIN):
+			// EAGAIN: the counter is saturated, so a wake-up is pending anyway.
+			return nil
+		case errors.Is(err, unix.EINTR):
+			continue
+		default:
+			return fmt.Errorf("reactor: eventfd write: %w", err)
+		}
+	}
+}
+
+func (p *poller) drainWake() {
+	var buf [8]byte
+	for {
+		_, err := unix.Read(p.evfd, buf[:])
+		if !errors.Is(err, unix.EINTR) {
+			return
+		}
+	}
+}
+
+func (p *poller) fd() int { return p.epfd }
+
+func (p *poller) close() error {
+	err1 := unix.Close(p.evfd)
+	err2 := unix.Close(p.epfd)
+	return errors.Join(err1, err2)
+}

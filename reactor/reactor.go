@@ -1,0 +1,172 @@
+// Package reactor multiplexes file descriptors over a few event loops, one
+// goroutine each, in the manner of Go's runtime poller but owned by localipc:
+// registrations are edge-triggered, the kernel holds (slot, generation) tokens
+// instead of pointers, other goroutines hand work to a loop by posting tasks,
+// and each loop keeps its own timer heap. See docs/design.md for the data path.
+//
+// On Linux the loops wait on epoll; on other platforms New returns
+// ErrNotSupported until their kernel queue is written (kqueue, IOCP).
+package reactor
+
+import (
+	"errors"
+	"runtime"
+	"sync"
+
+	"github.com/localipc/localipc/internal/ipcerr"
+)
+
+// ErrNotSupported is returned by New on platforms without a poller yet.
+var ErrNotSupported = ipcerr.ErrNotSupported
+
+// ErrClosed is returned by Post and Register once the reactor is closing.
+var ErrClosed = ipcerr.ErrClosed
+
+// WaitMode is how an idle loop waits for its kernel queue. It decides how fast
+// a loop reacts and how fast the goroutines it wakes get to run; the choices
+// are measured side by side in BenchmarkWake (wait_bench_test.go).
+type WaitMode int
+
+const (
+	// WaitNetpoll parks the loop goroutine in Go's netpoller on the kernel
+	// queue's descriptor. No thread is held while the loop idles. Default.
+	WaitNetpoll WaitMode = iota
+	// WaitLocked locks the loop to an OS thread that blocks in epoll_wait.
+	WaitLocked
+	// WaitBusy polls without blocking a few dozen times, yielding between
+	// polls, before it blocks in epoll_wait: it trades CPU for latency.
+	WaitBusy
+)
+
+func (m WaitMode) String() string {
+	switch m {
+	case WaitNetpoll:
+		return "netpoll"
+	case WaitLocked:
+		return "locked"
+	case WaitBusy:
+		return "busy"
+	}
+	return "unknown"
+}
+
+type config struct {
+	loops      int
+	waitMode   WaitMode
+	taskBudget int
+}
+
+// Option configures New.
+type Option func(*config)
+
+// WithLoops sets the number of loops; n <= 0 means GOMAXPROCS.
+func WithLoops(n int) Option { return func(c *config) { c.loops = n } }
+
+// WithWaitMode sets how idle loops wait (default WaitNetpoll).
+func WithWaitMode(m WaitMode) Option { return func(c *config) { c.waitMode = m } }
+
+// WithTaskBudget sets how many posted tasks a loop runs per iteration before
+// it looks at I/O again (default 256); n <= 0 keeps the default.
+func WithTaskBudget(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.taskBudget = n
+		}
+	}
+}
+
+const defaultTaskBudget = 256
+
+// Reactor is a set of event loops. Its methods may be called from any
+// goroutine.
+type Reactor struct {
+	loops     []*Loop
+	closeOnce sync.Once
+}
+
+// New starts a reactor. Its loops run until Close.
+func New(opts ...Option) (*Reactor, error) {
+	cfg := config{taskBudget: defaultTaskBudget}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.loops <= 0 {
+		cfg.loops = runtime.GOMAXPROCS(0)
+	}
+	r := &Reactor{}
+	for i := 0; i < cfg.loops; i++ {
+		l, err := newLoop(i, &cfg)
+		if err != nil {
+			for _, started := range r.loops {
+				started.stop()
+				<-started.done
+			}
+			return nil, err
+		}
+		r.loops = append(r.loops, l)
+		l.start()
+	}
+	return r, nil
+}
+
+var defaultReactor struct {
+	once sync.Once
+	r    *Reactor
+	err  error
+}
+
+// Default returns the process-wide reactor, starting it on first use with one
+// loop per GOMAXPROCS. It is never closed.
+func Default() (*Reactor, error) {
+	defaultReactor.once.Do(func() {
+		defaultReactor.r, defaultReactor.err = New()
+	})
+	return defaultReactor.r, defaultReactor.err
+}
+
+// Loops returns the reactor's loops, in index order.
+func (r *Reactor) Loops() []*Loop { return r.loops }
+
+// Least returns the loop with the fewest registered fds, lowest index first,
+// for spreading new sessions.
+func (r *Reactor) Least() *Loop {
+	best := r.loops[0]
+	bestN := best.stats.registered.Load()
+	for _, l := range r.loops[1:] {
+		if n := l.stats.registered.Load(); n < bestN {
+			best, bestN = l, n
+		}
+	}
+	return best
+}
+
+// Stats returns a snapshot of every loop's counters.
+func (r *Reactor) Stats() []LoopStats {
+	out := make([]LoopStats, len(r.loops))
+	for i, l := range r.loops {
+		out[i] = l.Stats()
+	}
+	return out
+}
+
+// Close stops every loop and waits for them: tasks already posted run,
+// every remaining registration gets a Shutdown event, and the descriptors the
+// reactor opened (kernel queues, wake-ups) are closed. Registered fds belong
+// to their owners and stay open. A second Close returns ErrClosed. Close must
+// not be called from a loop goroutine, which would wait for itself.
+func (r *Reactor) Close() error {
+	if r == defaultReactor.r {
+		return errors.New("reactor: the default reactor cannot be closed")
+	}
+	err := ErrClosed
+	r.closeOnce.Do(func() {
+		err = nil
+		for _, l := range r.loops {
+			l.stop()
+		}
+		for _, l := range r.loops {
+			<-l.done
+		}
+	})
+	return err
+}
