@@ -484,3 +484,13 @@ func TestRegisterRejectsBadInput(t *testing.T) {
 	}))
 	assert.Zero(t, l.Stats().Registered)
 }
+
+func TestOnLoopTellsTheLoopGoroutine(t *testing.T) {
+	r := newTestReactor(t, WithLoops(2))
+	a, b := r.Loops()[0], r.Loops()[1]
+	assert.False(t, a.OnLoop(), "the test goroutine")
+	var onA, onB bool
+	require.NoError(t, call(t, a, func() { onA, onB = a.OnLoop(), b.OnLoop() }))
+	assert.True(t, onA)
+	assert.False(t, onB, "another loop's goroutine")
+}
