@@ -1,0 +1,47 @@
+package localipc
+
+import (
+	"context"
+	"net"
+
+	"github.com/localipc/localipc/internal/sock"
+	"github.com/localipc/localipc/session"
+)
+
+// Dial connects to the server on name (RTLocalIpcSessionConnect): ErrNotFound
+// if there is none, ErrConnectionRefused if a dead server left its socket
+// file, ErrAccessDenied if the file's mode keeps us out. When the server's
+// backlog is full, Dial waits for room as a blocking connect does; use
+// DialContext to bound that wait.
+func Dial(name string, flags Flags, opts ...Option) (*Session, error) {
+	return DialContext(context.Background(), name, flags, opts...)
+}
+
+// DialContext is Dial bounded by ctx: when ctx ends first it returns an
+// error matching ctx.Err() and also ErrTimeout (deadline) or ErrCancelled
+// (cancel). A nil ctx means context.Background(). With WithHandler the
+// session is served by callbacks on a reactor loop, like Serve's.
+func DialContext(ctx context.Context, name string, flags Flags, opts ...Option) (*Session, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	o := collectOptions(opts)
+	path, err := resolveName(name, flags, false)
+	if err != nil {
+		return nil, err
+	}
+	fd, err := sock.Dial(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	local, remote := &net.UnixAddr{Net: "unix"}, &net.UnixAddr{Name: path, Net: "unix"}
+	if o.handler == nil {
+		return session.New(fd, local, remote)
+	}
+	r, err := o.reactorOf()
+	if err != nil {
+		sock.Close(fd)
+		return nil, err
+	}
+	return session.Attach(fd, local, remote, session.LeastLoaded(r), o.handler, &o.limits, nil)
+}

@@ -1,0 +1,80 @@
+// Package localipc is local inter-process communication for Go with the API
+// and the behaviour of VirtualBox IPRT's RTLocalIpc: Unix domain sockets on
+// Linux, the BSDs and macOS (named pipes on Windows are a later port), under
+// the same names on disk, so that a Go program can replace an IPRT program or
+// talk to one. Every Server is also a net.Listener and every Session a
+// net.Conn, so net/http, gRPC, bufio and io.Copy run over them unchanged.
+//
+// # From IPRT to Go
+//
+// One row per RTLocalIpc function and flag; "differs" says where this package
+// departs from IPRT, and why.
+//
+//	IPRT                                  localipc                          differs
+//	RTLOCALIPC_FLAGS_NATIVE_NAME          NativeName                        a leading '@' is a file name, as in IPRT (never Linux's abstract namespace)
+//	RTLOCALIPC_FLAGS_RESTRICT_TO_USER     RestrictToUser                    as IPRT trunk: $XDG_RUNTIME_DIR, /run/user/<uid> or ~/.iprt-localipc, mode 0600
+//	RTLOCALIPC_C_FLAGS_ALLOW_IDENTIFICATION AllowIdentification             no effect on Unix, as in IPRT
+//	RT_INDEFINITE_WAIT                    Infinite                          any negative timeout waits without limit
+//	(name mapping)                        Path(name, flags)                 new: says where a name lives
+//	RTLocalIpcServerCreate                Listen(name, flags, opts...)      a live server's name gives ErrAddressInUse (IPRT unlinks and steals it);
+//	                                                                        only a stale socket is replaced, after a connect to it is refused;
+//	                                                                        backlog is the system's somaxconn (IPRT: 16)
+//	RTLocalIpcServerDestroy               (*Server).Close                   removes the socket file only if it is still ours; nil: no-op
+//	RTLocalIpcServerListen                (*Server).AcceptSession / Accept  several goroutines may wait at once (IPRT: VERR_RESOURCE_BUSY)
+//	RTLocalIpcServerCancel                (*Server).Cancel                  sticky, as in IPRT
+//	RTLocalIpcServerSetAccessMode         (*Server).SetAccessMode           also WithAccessMode: in force before the first client can connect
+//	RTLocalIpcServerGrantGroupAccess      (*Server).GrantGroupAccess        also WithGroupAccess: in force before the first client can connect
+//	RTLocalIpcSessionConnect              Dial / DialContext                a full backlog waits for room, bounded by the context (IPRT: VERR_TRY_AGAIN)
+//	RTLocalIpcSessionRead (pcbRead)       (*Session).Read                   end of stream is io.EOF (IPRT: VERR_BROKEN_PIPE); len(p) == 0 is (0, nil)
+//	RTLocalIpcSessionRead (no pcbRead)    (*Session).ReadFull               io.EOF before any byte, io.ErrUnexpectedEOF after some (IPRT: VERR_BROKEN_PIPE, bytes lost)
+//	RTLocalIpcSessionReadNB               (*Session).ReadNB                 (0, ErrTryAgain) when empty, as VINF_TRY_AGAIN; io.EOF at the end
+//	RTLocalIpcSessionWrite                (*Session).Write                  all of p or an error, with the count that went; never SIGPIPE
+//	RTLocalIpcSessionFlush                (*Session).Flush                  nothing to wait for: Write returns once the kernel has the bytes
+//	RTLocalIpcSessionWaitForData          (*Session).WaitForData            Cancel wakes it with ErrCancelled (IPRT: VERR_TIMEOUT, a bug)
+//	RTLocalIpcSessionCancel               (*Session).Cancel                 sticky, as in IPRT
+//	RTLocalIpcSessionClose                (*Session).Close                  a second Close is ErrClosed and drops nothing
+//	RTLocalIpcSessionRetain               (*Session).Retain                 math.MaxUint32 for a destroyed session (UINT32_MAX)
+//	RTLocalIpcSessionRelease              (*Session).Release                0 for nil, math.MaxUint32 once destroyed
+//	RTLocalIpcSessionQueryProcess         (*Session).PeerPID                also on macOS (LOCAL_PEERPID); ErrNotSupported where the OS has no pid
+//	RTLocalIpcSessionQueryUserId          (*Session).PeerUID                also on macOS and FreeBSD (IPRT classic: Linux only)
+//	RTLocalIpcSessionQueryGroupId         (*Session).PeerGID                likewise
+//	RTLocalIpcSessionVerifySameUser       (*Session).VerifySameUser         as IPRT trunk
+//	IPRT status codes                     Status(err)                       every error this package returns maps to one
+//
+// # Errors
+//
+// Each sentinel (ErrCancelled, ErrTimeout, ErrBrokenPipe, ...) maps to one
+// IPRT status through Status; wrapped errors map as what they wrap, and OS
+// errors as IPRT's RTErrConvertFromErrno maps their errno, which stays
+// reachable through errors.As. ErrClosed matches net.ErrClosed, a passed
+// deadline matches os.ErrDeadlineExceeded and is a net.Error whose Timeout is
+// true, and ErrTimeout matches os.ErrDeadlineExceeded too.
+//
+// After Cancel, every session call except Close, Release, Retain and Flush
+// returns ErrCancelled, even with data waiting, and so do calls blocked at the
+// time. After the last reference is gone (Close or Release) every call
+// returns ErrClosed: closed wins over cancelled.
+//
+// # Concurrency
+//
+// Every method may be called from any goroutine. One reader and one writer
+// may work on a session at the same time (IPRT's POSIX code is half-duplex
+// and fails the second with VERR_CONCURRENT_ACCESS); further readers, or
+// writers, queue as in Go's net package. ReadNB never queues: it reports
+// ErrTryAgain while another reader holds the turn.
+//
+// # The price of never stealing a name
+//
+// Listen replaces a socket file only when a connect to it is refused, so a
+// live server's name is never taken over. The probe is a real connection: a
+// live server sees one session that ends at once. Between the probe and the
+// unlink of a stale file, two servers starting together may race; the loser
+// finds the winner live at its next Listen.
+//
+// # Modes before the first client
+//
+// WithAccessMode and WithGroupAccess set the socket file's mode and group
+// after bind(2) and before listen(2). A connect to a socket that is not
+// listening is refused, so no client can get in under the umask's mode, the
+// window that IPRT's SetAccessMode after creation leaves open.
+package localipc

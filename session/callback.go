@@ -1,0 +1,618 @@
+package session
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/localipc/localipc/internal/ipcerr"
+	"github.com/localipc/localipc/internal/sock"
+	"github.com/localipc/localipc/reactor"
+)
+
+// Handler serves sessions from the reactor loops, without a goroutine per
+// session. Every callback runs on the session's loop goroutine, one at a
+// time per loop, and must not block: the loop's other sessions wait for it.
+type Handler interface {
+	// OnOpen runs once, before any OnData. A non-nil error refuses the
+	// session: it is closed, and OnClose runs with that error.
+	OnOpen(s *Session) error
+	// OnData offers the bytes received and not consumed yet, oldest first,
+	// and returns how many it consumed; the rest is offered again, in front
+	// of the next bytes. data is valid during the call only.
+	OnData(s *Session, data []byte) int
+	// OnClose runs exactly once per session, after the last OnData and
+	// before the descriptor is closed, so its number cannot have been reused
+	// yet. err is io.EOF when the peer ended the session, nil when Close
+	// did, else what ended it.
+	OnClose(s *Session, err error)
+}
+
+// Limits bound what a session served by callbacks may hold in memory.
+type Limits struct {
+	// HighWater is the output queue size at which the loop stops reading the
+	// session, so the peer feels backpressure through the kernel, and at
+	// which a Write from a goroutine other than a loop waits.
+	HighWater int
+	// LowWater is the output queue size at or below which reading resumes
+	// and waiting writers go on.
+	LowWater int
+	// MaxInput is how many unconsumed input bytes OnData may leave behind;
+	// a session that needs more is ended with ErrInputLimit.
+	MaxInput int
+	// Linger bounds how long Close keeps flushing queued output to a peer
+	// that does not read, before it drops it and ends with ErrTimeout.
+	Linger time.Duration
+}
+
+// DefaultLimits are the limits used where none are given.
+var DefaultLimits = Limits{HighWater: 1 << 20, LowWater: 256 << 10, MaxInput: 4 << 20, Linger: 5 * time.Second}
+
+// ErrInputLimit ends a session whose handler left more than Limits.MaxInput
+// bytes unconsumed.
+var ErrInputLimit = errors.New("localipc: unconsumed input exceeds the session's limit")
+
+var errCallbackReads = fmt.Errorf("%w: the session is served by callbacks, which receive its data", ipcerr.ErrNotSupported)
+
+// loopState is what the sessions of one loop share: the buffer every read
+// goes through, and their counters.
+type loopState struct {
+	buf       []byte // loop-owned
+	sessions  atomic.Int64
+	paused    atomic.Int64
+	bytesIn   atomic.Uint64
+	bytesOut  atomic.Uint64
+	queuedMax atomic.Int64
+}
+
+var loopStates sync.Map // *reactor.Loop -> *loopState
+
+func stateOf(l *reactor.Loop) *loopState {
+	if st, ok := loopStates.Load(l); ok {
+		return st.(*loopState)
+	}
+	st, _ := loopStates.LoadOrStore(l, &loopState{buf: make([]byte, 64<<10)})
+	return st.(*loopState)
+}
+
+// LoopStats is one loop's counters for the sessions it serves by callbacks.
+type LoopStats struct {
+	reactor.LoopStats
+	Sessions  int    // sessions served now
+	Paused    int    // sessions whose reading is paused by backpressure now
+	BytesIn   uint64 // bytes read
+	BytesOut  uint64 // bytes written
+	QueuedMax int    // the largest output queue any session has had
+}
+
+// Stats returns the counters of every loop of r.
+func Stats(r *reactor.Reactor) []LoopStats {
+	out := make([]LoopStats, 0, len(r.Loops()))
+	for _, l := range r.Loops() {
+		st := stateOf(l)
+		out = append(out, LoopStats{
+			LoopStats: l.Stats(),
+			Sessions:  int(st.sessions.Load()),
+			Paused:    int(st.paused.Load()),
+			BytesIn:   st.bytesIn.Load(),
+			BytesOut:  st.bytesOut.Load(),
+			QueuedMax: int(st.queuedMax.Load()),
+		})
+	}
+	return out
+}
+
+// LeastLoaded returns the loop of r serving the fewest sessions, lowest
+// index first. It counts sessions from the moment Attach is called, so a
+// burst of accepts spreads even before their registrations land.
+func LeastLoaded(r *reactor.Reactor) *reactor.Loop {
+	loops := r.Loops()
+	best, bestN := loops[0], stateOf(loops[0]).sessions.Load()
+	for _, l := range loops[1:] {
+		if n := stateOf(l).sessions.Load(); n < bestN {
+			best, bestN = l, n
+		}
+	}
+	return best
+}
+
+// Abort ends a session served by callbacks at once, dropping queued output,
+// with err for OnClose: for shutdowns whose grace period is over. It does
+// nothing to other sessions. Any goroutine.
+func (s *Session) Abort(err error) {
+	if s == nil || s.ev == nil {
+		return
+	}
+	c := s.ev
+	s.cancelled.Store(true)
+	c.cancel()
+	c.loop.Post(func() { c.end(err) })
+}
+
+// bufPool holds the input and output buffers of sessions that have bytes in
+// flight; idle sessions hold none.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+
+func getBuf() []byte { return (*bufPool.Get().(*[]byte))[:0] }
+
+func putBuf(b []byte) {
+	if cap(b) > 4<<20 {
+		return // let an outsized buffer go rather than pin it in the pool
+	}
+	b = b[:0]
+	bufPool.Put(&b)
+}
+
+// evConn is the state of a session served by callbacks.
+type evConn struct {
+	s      *Session
+	loop   *reactor.Loop
+	ls     *loopState
+	h      Handler
+	lim    *Limits
+	track  Tracker // may be nil
+
+	// loop-owned
+	reg       reactor.Registration
+	in        []byte // unconsumed input, nil when empty
+	paused    bool   // reading stopped until the output queue drains
+	ended     bool   // OnClose has run
+	lingering bool   // Close is flushing the queue before it closes
+	readTimer *reactor.Timer
+
+	// mu guards the descriptor's life for other goroutines (it is closed
+	// under mu, so a writer holding mu never sends on a reused number) and
+	// the output queue.
+	mu       sync.Mutex
+	fd       int // -1 once closed
+	out      []byte
+	outHead  int
+	closing  bool          // Close asked for the end; the loop carries it out
+	changed  chan struct{} // closed when the queue shrinks or the session ends; nil if no one waits
+	writeDue time.Time     // write deadline for writers that wait
+}
+
+// Tracker follows the life of callback sessions, for servers that must
+// find them all again (Shutdown).
+type Tracker interface {
+	// Attached runs in Attach, before the session can end.
+	Attached(s *Session)
+	// Gone runs on the loop after the session's OnClose.
+	Gone(s *Session)
+}
+
+// Attach makes a session of a connected, non-blocking, close-on-exec socket
+// served by h on loop l. It returns at once; OnOpen runs on the loop. The
+// session owns fd from then on. An error means the loop is closing: fd is
+// closed, no callback runs and track hears nothing.
+func Attach(fd int, local, remote net.Addr, l *reactor.Loop, h Handler, lim *Limits, track Tracker) (*Session, error) {
+	if lim == nil {
+		lim = &DefaultLimits
+	}
+	s := &Session{local: local, remote: remote}
+	s.refs.Store(1)
+	c := &evConn{s: s, loop: l, ls: stateOf(l), h: h, lim: lim, track: track, fd: fd}
+	s.ev = c
+	c.ls.sessions.Add(1)
+	if track != nil {
+		track.Attached(s)
+	}
+	if err := l.Post(c.open); err != nil {
+		c.ls.sessions.Add(-1)
+		sysClose(fd)
+		c.fd = -1
+		s.destroyed.Store(true)
+		if track != nil {
+			track.Gone(s)
+		}
+		return nil, err
+	}
+	return s, nil
+}
+
+// open runs on the loop: register, then OnOpen.
+func (c *evConn) open() {
+	reg, err := c.loop.Register(c.fd, c)
+	if err != nil {
+		c.end(err)
+		return
+	}
+	c.reg = reg
+	if err := c.h.OnOpen(c.s); err != nil {
+		c.end(err)
+	}
+}
+
+// OnEvents is the loop's entry into the session.
+func (c *evConn) OnEvents(ev reactor.Events) {
+	if ev&reactor.Shutdown != 0 {
+		c.end(ipcerr.ErrClosed)
+		return
+	}
+	if ev&reactor.Writable != 0 {
+		c.flush()
+	}
+	if ev&reactor.Readable != 0 && !c.ended {
+		c.readAll(ev&reactor.HangUp != 0)
+	}
+}
+
+func (c *evConn) queued() int { return len(c.out) - c.outHead }
+
+// readAll reads until the kernel has nothing more, handing each chunk to
+// OnData. Registration is edge-triggered: stopping early is safe only where a
+// new edge will come, that is after a short read when no hang-up is pending
+// (a hang-up has already had its edge).
+func (c *evConn) readAll(hangUp bool) {
+	for !c.ended {
+		if c.s.cancelled.Load() || c.lingering {
+			return
+		}
+		c.mu.Lock()
+		closing, over := c.closing, c.queued() >= c.lim.HighWater
+		c.mu.Unlock()
+		if closing {
+			c.startClose()
+			return
+		}
+		if over {
+			if !c.paused {
+				c.paused = true
+				c.ls.paused.Add(1)
+			}
+			return
+		}
+		n, err := sysRead(uintptr(c.fd), c.ls.buf)
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.EAGAIN:
+			return
+		case err != nil:
+			c.end(c.s.sysError("read", err))
+			return
+		case n == 0:
+			c.end(io.EOF)
+			return
+		}
+		c.ls.bytesIn.Add(uint64(n))
+		c.deliver(c.ls.buf[:n])
+		if n < len(c.ls.buf) && !hangUp {
+			return
+		}
+	}
+}
+
+// deliver offers data, after what is left from before, to OnData and keeps
+// what it did not consume.
+func (c *evConn) deliver(data []byte) {
+	if len(c.in) > 0 {
+		c.in = append(c.in, data...)
+		data = c.in
+	}
+	used := c.h.OnData(c.s, data)
+	used = min(max(used, 0), len(data))
+	rest := data[used:]
+	switch {
+	case len(rest) == 0:
+		if c.in != nil {
+			putBuf(c.in)
+			c.in = nil
+		}
+	case len(rest) > c.lim.MaxInput:
+		c.end(ErrInputLimit)
+	case c.in == nil:
+		c.in = append(getBuf(), rest...)
+	default:
+		c.in = c.in[:copy(c.in, rest)]
+	}
+}
+
+// flush sends queued output, runs on the loop when the socket is writable.
+func (c *evConn) flush() {
+	c.mu.Lock()
+	err := c.sendQueued()
+	drained := c.queued() <= c.lim.LowWater
+	empty := c.queued() == 0
+	c.mu.Unlock()
+	switch {
+	case err != nil:
+		c.end(err)
+	case c.lingering && empty:
+		c.end(nil)
+	case c.paused && drained:
+		c.paused = false
+		c.ls.paused.Add(-1)
+		// The readable edge may have passed while paused: read now.
+		c.readAll(true)
+	}
+}
+
+// sendQueued writes the queue to the kernel until it is empty or the kernel
+// is full. Caller holds mu.
+func (c *evConn) sendQueued() error {
+	sent := 0
+	for c.outHead < len(c.out) && c.fd >= 0 {
+		n, err := sock.Send(c.fd, c.out[c.outHead:])
+		if err == syscall.EINTR {
+			continue
+		}
+		if err == syscall.EAGAIN {
+			break
+		}
+		if err != nil {
+			return c.s.sysError("write", err)
+		}
+		c.outHead += n
+		sent += n
+	}
+	c.ls.bytesOut.Add(uint64(sent))
+	if c.outHead == len(c.out) && c.out != nil {
+		putBuf(c.out)
+		c.out, c.outHead = nil, 0
+	}
+	if sent > 0 {
+		c.notify()
+	}
+	return nil
+}
+
+// notify wakes whoever waits for the queue or the session. Caller holds mu.
+func (c *evConn) notify() {
+	if c.changed != nil {
+		close(c.changed)
+		c.changed = nil
+	}
+}
+
+// wait releases mu until the queue or the session changes, or until the
+// write deadline passes. Caller holds mu; holds it again on return.
+func (c *evConn) wait() error {
+	if c.changed == nil {
+		c.changed = make(chan struct{})
+	}
+	ch, due := c.changed, c.writeDue
+	c.mu.Unlock()
+	defer c.mu.Lock()
+	if due.IsZero() {
+		<-ch
+		return nil
+	}
+	t := time.NewTimer(time.Until(due))
+	defer t.Stop()
+	select {
+	case <-ch:
+		return nil
+	case <-t.C:
+		return &net.OpError{Op: "write", Net: "unix", Source: c.s.local, Addr: c.s.remote, Err: os.ErrDeadlineExceeded}
+	}
+}
+
+// usable reports why the session can take no more calls. Caller holds mu.
+func (c *evConn) usable() error {
+	switch {
+	case c.s.destroyed.Load() || c.fd < 0:
+		return ipcerr.ErrClosed
+	case c.s.cancelled.Load():
+		return ipcerr.ErrCancelled
+	case c.closing:
+		return ipcerr.ErrClosed
+	}
+	return nil
+}
+
+// write queues p behind what is queued, sending at once what the kernel
+// takes. On a loop goroutine it never waits; elsewhere it waits while the
+// queue is at the high watermark.
+func (c *evConn) write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	onLoop := -1 // unknown until the queue is full: OnLoop costs a microsecond
+	for {
+		if err := c.usable(); err != nil {
+			return 0, err
+		}
+		if c.queued() < c.lim.HighWater {
+			break
+		}
+		if onLoop < 0 {
+			onLoop = 0
+			if c.loop.OnLoop() {
+				onLoop = 1
+			}
+		}
+		if onLoop == 1 {
+			break // the loop never waits; reading the session pauses instead
+		}
+		if err := c.wait(); err != nil {
+			return 0, err
+		}
+	}
+	n := 0
+	if c.queued() == 0 {
+		for n < len(p) {
+			m, err := sock.Send(c.fd, p[n:])
+			if err == syscall.EINTR {
+				continue
+			}
+			if err == syscall.EAGAIN {
+				break
+			}
+			if err != nil {
+				c.ls.bytesOut.Add(uint64(n))
+				return n, c.s.sysError("write", err)
+			}
+			n += m
+		}
+		c.ls.bytesOut.Add(uint64(n))
+	}
+	if n < len(p) {
+		// The kernel said EAGAIN, now or when the queue began: a writable
+		// edge will come and the loop will flush.
+		if c.out == nil {
+			c.out = getBuf()
+		} else if c.outHead > len(c.out)/2 {
+			c.out = c.out[:copy(c.out, c.out[c.outHead:])]
+			c.outHead = 0
+		}
+		c.out = append(c.out, p[n:]...)
+		if q := int64(c.queued()); q > c.ls.queuedMax.Load() {
+			c.ls.queuedMax.Store(q) // a high-water mark: a lost race only understates it by one write
+		}
+	}
+	return len(p), nil
+}
+
+// flushWait waits until the queue is empty: the bytes are in the kernel. On
+// a loop goroutine it cannot wait and reports ErrTryAgain while bytes remain.
+func (c *evConn) flushWait() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for c.queued() > 0 {
+		if c.fd < 0 {
+			return ipcerr.ErrClosed
+		}
+		if c.loop.OnLoop() {
+			return ipcerr.ErrTryAgain
+		}
+		if err := c.wait(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// close asks the loop to end the session after flushing what is queued.
+// Any goroutine.
+func (c *evConn) close() {
+	c.mu.Lock()
+	c.closing = true
+	c.notify()
+	c.mu.Unlock()
+	// Refused only when the reactor is closing, which ends every session.
+	c.loop.Post(c.startClose)
+}
+
+// startClose stops reading and ends the session once the queue is flushed,
+// or after Linger. Loop-only.
+func (c *evConn) startClose() {
+	if c.ended || c.lingering {
+		return
+	}
+	c.lingering = true
+	c.mu.Lock()
+	err := c.sendQueued()
+	empty := c.queued() == 0
+	c.mu.Unlock()
+	if err != nil || empty {
+		c.end(err)
+		return
+	}
+	c.loop.AfterFunc(c.lim.Linger, func() { c.end(ipcerr.ErrTimeout) })
+}
+
+// setReadDeadline arms (or disarms, for a zero t) the end of the session at
+// t: reading past a read deadline fails, as for the blocking face, and a
+// session served by callbacks reads all the time.
+func (c *evConn) setReadDeadline(t time.Time) error {
+	return c.loop.Post(func() {
+		if c.readTimer != nil {
+			c.readTimer.Stop()
+			c.readTimer = nil
+		}
+		if t.IsZero() || c.ended {
+			return
+		}
+		c.readTimer = c.loop.AfterFunc(time.Until(t), func() {
+			c.end(&net.OpError{Op: "read", Net: "unix", Source: c.s.local, Addr: c.s.remote, Err: os.ErrDeadlineExceeded})
+		})
+	})
+}
+
+// end runs OnClose once and closes the descriptor after it. Loop-only.
+func (c *evConn) end(err error) {
+	if c.ended {
+		return
+	}
+	c.ended = true
+	if c.readTimer != nil {
+		c.readTimer.Stop()
+	}
+	if c.reg.Loop() != nil {
+		c.loop.Unregister(c.reg)
+	}
+	if c.paused {
+		c.ls.paused.Add(-1)
+	}
+	c.h.OnClose(c.s, err)
+	c.s.destroyed.Store(true)
+	c.mu.Lock()
+	fd := c.fd
+	c.fd = -1
+	if c.out != nil {
+		putBuf(c.out)
+		c.out, c.outHead = nil, 0
+	}
+	c.notify()
+	c.mu.Unlock()
+	if c.in != nil {
+		putBuf(c.in)
+		c.in = nil
+	}
+	sysClose(fd)
+	c.ls.sessions.Add(-1)
+	if c.track != nil {
+		c.track.Gone(c.s)
+	}
+}
+
+// peerCred reads the peer's credentials while the descriptor is alive.
+func (c *evConn) peerCred() (sock.Cred, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.fd < 0 {
+		return sock.Cred{}, ipcerr.ErrClosed
+	}
+	return sock.PeerCred(c.fd)
+}
+
+// cancelled wakes writers and flushers waiting on a cancelled session.
+func (c *evConn) cancel() {
+	c.mu.Lock()
+	c.notify()
+	c.mu.Unlock()
+}
+
+// setDeadline: a write deadline bounds writers that wait for the queue; a
+// read deadline ends the session when it passes (see setReadDeadline).
+func (c *evConn) setDeadline(t time.Time, read, write bool) error {
+	if write {
+		c.mu.Lock()
+		c.writeDue = t
+		c.notify() // waiting writers pick up the new deadline
+		c.mu.Unlock()
+	}
+	if read {
+		return c.setReadDeadline(t)
+	}
+	return nil
+}
+
+// shutdownWrite half-closes the session once the queue is in the kernel.
+func (c *evConn) shutdownWrite() error {
+	if err := c.flushWait(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.fd < 0 {
+		return ipcerr.ErrClosed
+	}
+	return c.s.sysError("close write", sysShutdownWrite(uintptr(c.fd)))
+}
