@@ -1,0 +1,569 @@
+package localipc_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/localipc/localipc"
+	"github.com/localipc/localipc/internal/ipcerr"
+	"github.com/localipc/localipc/reactor"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// funcHandler builds a Handler from functions; nil ones do nothing.
+type funcHandler struct {
+	open  func(s *localipc.Session) error
+	data  func(s *localipc.Session, b []byte) int
+	close func(s *localipc.Session, err error)
+}
+
+func (h *funcHandler) OnOpen(s *localipc.Session) error {
+	if h.open != nil {
+		return h.open(s)
+	}
+	return nil
+}
+
+func (h *funcHandler) OnData(s *localipc.Session, b []byte) int {
+	if h.data != nil {
+		return h.data(s, b)
+	}
+	return len(b)
+}
+
+func (h *funcHandler) OnClose(s *localipc.Session, err error) {
+	if h.close != nil {
+		h.close(s, err)
+	}
+}
+
+// echo writes back what it receives; Write never blocks a loop.
+func echo(s *localipc.Session, b []byte) int {
+	s.Write(b)
+	return len(b)
+}
+
+// closeLog records OnClose per session and fails the test on a second one.
+type closeLog struct {
+	t      testing.TB
+	mu     sync.Mutex
+	errs   map[*localipc.Session]error
+	closed chan struct{} // receives one value per OnClose
+}
+
+func newCloseLog(t testing.TB) *closeLog {
+	return &closeLog{t: t, errs: map[*localipc.Session]error{}, closed: make(chan struct{}, 1<<16)}
+}
+
+func (l *closeLog) onClose(s *localipc.Session, err error) {
+	l.mu.Lock()
+	_, again := l.errs[s]
+	l.errs[s] = err
+	l.mu.Unlock()
+	assert.False(l.t, again, "OnClose ran twice for one session")
+	l.closed <- struct{}{}
+}
+
+func (l *closeLog) wait(n int, d time.Duration) {
+	l.t.Helper()
+	for i := 0; i < n; i++ {
+		within(l.t, l.closed, d, fmt.Sprintf("OnClose %d of %d", i+1, n))
+	}
+}
+
+// newReactor gives a test its own reactor, so that no loop outlives it.
+func newReactor(t testing.TB) *reactor.Reactor {
+	t.Helper()
+	r, err := reactor.New()
+	require.NoError(t, err)
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+// serve starts a callback server on a unique name, shut down at cleanup.
+func serve(t testing.TB, h localipc.Handler, opts ...localipc.Option) (*localipc.Server, string) {
+	t.Helper()
+	name := uniqueName(t)
+	srv, err := localipc.Serve(name, 0, h, opts...)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	})
+	return srv, name
+}
+
+func dial(t testing.TB, name string) *localipc.Session {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := localipc.DialContext(ctx, name, 0)
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestServeEcho(t *testing.T) {
+	noFDLeak(t)
+	r := newReactor(t)
+	log := newCloseLog(t)
+	_, name := serve(t, &funcHandler{data: echo, close: log.onClose}, localipc.WithReactor(r))
+	c := dial(t, name)
+	_, err := c.Write([]byte("hello"))
+	require.NoError(t, err)
+	buf := make([]byte, 5)
+	require.NoError(t, c.ReadFull(buf))
+	assert.Equal(t, "hello", string(buf))
+	require.NoError(t, c.Close())
+	log.wait(1, 10*time.Second)
+	for _, err := range log.errs {
+		assert.Equal(t, io.EOF, err, "the peer ended the session")
+	}
+}
+
+// TestServeOddFrames: a handler that consumes only whole frames of odd
+// sizes, leaving partial ones for the next call, gets exactly the stream.
+func TestServeOddFrames(t *testing.T) {
+	noFDLeak(t)
+	r := newReactor(t)
+	var got bytes.Buffer // loop-owned until OnClose
+	done := make(chan struct{})
+	h := &funcHandler{
+		data: func(s *localipc.Session, b []byte) int {
+			used := 0
+			for len(b)-used >= 1 {
+				n := int(b[used])
+				if len(b)-used < 1+n {
+					break // a partial frame: offered again with more bytes
+				}
+				got.Write(b[used+1 : used+1+n])
+				used += 1 + n
+			}
+			return used
+		},
+		close: func(*localipc.Session, error) { close(done) },
+	}
+	_, name := serve(t, h, localipc.WithReactor(r))
+	c := dial(t, name)
+	var sent bytes.Buffer
+	var stream []byte
+	for sent.Len() < 2<<20 {
+		n := 1 + 2*rand.IntN(127) // odd, 1..253
+		frame := make([]byte, n)
+		for i := range frame {
+			frame[i] = byte(rand.IntN(256))
+		}
+		sent.Write(frame)
+		stream = append(stream, byte(n))
+		stream = append(stream, frame...)
+	}
+	// Written in random pieces, so frames straddle reads.
+	for off := 0; off < len(stream); {
+		n := min(1+rand.IntN(5000), len(stream)-off)
+		_, err := c.Write(stream[off : off+n])
+		require.NoError(t, err)
+		off += n
+	}
+	require.NoError(t, c.Close())
+	within(t, done, 30*time.Second, "OnClose")
+	assert.True(t, bytes.Equal(sent.Bytes(), got.Bytes()), "got %d bytes, sent %d", got.Len(), sent.Len())
+}
+
+// TestServeBackpressure: a peer that sends and never reads fills the
+// server's output queue; the loop must stop reading that session at the high
+// watermark, so the server's memory for it stays bounded, and nothing is
+// lost once the peer reads again.
+func TestServeBackpressure(t *testing.T) {
+	noFDLeak(t)
+	r := newReactor(t)
+	const low, high = 16 << 10, 64 << 10
+	srv, name := serve(t, &funcHandler{data: echo}, localipc.WithReactor(r), localipc.WithWatermarks(low, high))
+	c := dial(t, name)
+	chunk := make([]byte, 32<<10)
+	var sent []byte
+	// Write until the whole path is full: the kernel's buffers both ways
+	// and the server's queue. A write that cannot finish within its deadline
+	// is the sign, not a sleep.
+	for i := 0; ; i++ {
+		for j := range chunk {
+			chunk[j] = byte(i + j)
+		}
+		require.NoError(t, c.SetWriteDeadline(time.Now().Add(200*time.Millisecond)))
+		n, err := c.Write(chunk)
+		sent = append(sent, chunk[:n]...)
+		if err != nil {
+			require.ErrorIs(t, err, os.ErrDeadlineExceeded)
+			break
+		}
+		require.Less(t, len(sent), 512<<20, "the server never pushed back")
+	}
+	require.NoError(t, c.SetWriteDeadline(time.Time{}))
+	paused, queuedMax := 0, 0
+	for _, st := range srv.Stats() {
+		paused += st.Paused
+		queuedMax = max(queuedMax, st.QueuedMax)
+	}
+	assert.Equal(t, 1, paused, "the loop stopped reading the session")
+	// One read of the loop's 64 KiB buffer echoed past the mark at most.
+	assert.LessOrEqual(t, queuedMax, high+64<<10, "the server's queue stayed bounded")
+	assert.Greater(t, queuedMax, low)
+
+	// The peer reads again: everything comes back, in order.
+	echoed := make([]byte, len(sent))
+	require.NoError(t, c.SetReadDeadline(time.Now().Add(30*time.Second)))
+	require.NoError(t, c.ReadFull(echoed))
+	assert.True(t, bytes.Equal(sent, echoed))
+	paused = 0
+	for _, st := range srv.Stats() {
+		paused += st.Paused
+	}
+	assert.Zero(t, paused, "reading resumed")
+}
+
+// TestServeWriterOnOtherGoroutineWaits: a goroutine writing to a callback
+// session waits at the high watermark instead of growing the queue; Flush
+// waits until the queue is in the kernel.
+func TestServeWriterOnOtherGoroutineWaits(t *testing.T) {
+	noFDLeak(t)
+	r := newReactor(t)
+	const low, high = 16 << 10, 64 << 10
+	opened := make(chan *localipc.Session, 1)
+	srv, name := serve(t, &funcHandler{open: func(s *localipc.Session) error { opened <- s; return nil }},
+		localipc.WithReactor(r), localipc.WithWatermarks(low, high))
+	c := dial(t, name)
+	s := within(t, opened, 10*time.Second, "OnOpen")
+	chunk := make([]byte, 8<<10)
+	var sent int
+	require.NoError(t, s.SetWriteDeadline(time.Now().Add(200*time.Millisecond)))
+	for {
+		n, err := s.Write(chunk)
+		sent += n
+		if err != nil {
+			expect(t, err, os.ErrDeadlineExceeded, ipcerr.VERR_TIMEOUT, "Write at the high watermark")
+			break
+		}
+	}
+	require.NoError(t, s.SetWriteDeadline(time.Time{}))
+	for _, st := range srv.Stats() {
+		assert.LessOrEqual(t, st.QueuedMax, high+len(chunk))
+	}
+	flushed := async(s.Flush)
+	got := make([]byte, sent)
+	require.NoError(t, c.ReadFull(got))
+	require.NoError(t, within(t, flushed, 10*time.Second, "Flush"))
+}
+
+func init() {
+	// Dials LOCALIPC_TEST_COUNT sessions, has each echo one byte, prints
+	// READY, and holds them until its standard input closes.
+	childWorkers["many-clients"] = func(name string, flags localipc.Flags, _ bool) error {
+		n, err := strconv.Atoi(os.Getenv("LOCALIPC_TEST_COUNT"))
+		if err != nil {
+			return err
+		}
+		sessions := make([]*localipc.Session, 0, n)
+		defer func() {
+			for _, s := range sessions {
+				s.Close()
+			}
+		}()
+		b := []byte{0}
+		for i := 0; i < n; i++ {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			s, err := localipc.DialContext(ctx, name, flags)
+			cancel()
+			if err != nil {
+				return fmt.Errorf("session %d: %w", i, err)
+			}
+			sessions = append(sessions, s)
+			b[0] = byte(i)
+			if _, err := s.Write(b); err != nil {
+				return err
+			}
+			if err := s.ReadFull(b); err != nil || b[0] != byte(i) {
+				return fmt.Errorf("session %d echo: %v %v", i, b, err)
+			}
+		}
+		fmt.Println("READY")
+		io.Copy(io.Discard, os.Stdin)
+		return nil
+	}
+}
+
+// TestServeTenThousandSessions: 10,000 sessions, clients in a child process
+// (one process may open 20,000 descriptors), served without a goroutine each.
+func TestServeTenThousandSessions(t *testing.T) {
+	const n = 10_000
+	r := newReactor(t)
+	log := newCloseLog(t)
+	var opened atomic.Int64
+	srv, name := serve(t, &funcHandler{
+		open:  func(*localipc.Session) error { opened.Add(1); return nil },
+		data:  echo,
+		close: log.onClose,
+	}, localipc.WithReactor(r))
+	goroutinesBefore := runtime.NumGoroutine()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"=many-clients", childNameEnv+"="+name, "LOCALIPC_TEST_COUNT="+strconv.Itoa(n))
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	defer cmd.Wait()
+	defer stdin.Close()
+	ready := async(func() string { line, _ := bufio.NewReader(stdout).ReadString('\n'); return line })
+	require.Equal(t, "READY\n", within(t, ready, 3*time.Minute, "the child's 10,000 sessions"))
+
+	assert.EqualValues(t, n, opened.Load())
+	sessions := 0
+	for _, st := range srv.Stats() {
+		sessions += st.Sessions
+		assert.Greater(t, st.Sessions, 0, "sessions spread over every loop")
+	}
+	assert.Equal(t, n, sessions)
+	// The reactor's loops existed before; nothing was started per session.
+	assert.LessOrEqual(t, runtime.NumGoroutine(), goroutinesBefore+2, "goroutines must not grow with sessions")
+
+	require.NoError(t, stdin.Close())
+	log.wait(n, time.Minute)
+	for _, st := range srv.Stats() {
+		assert.Zero(t, st.Sessions)
+	}
+}
+
+func TestServeOnCloseOnceWhenThePeerIsKilled(t *testing.T) {
+	noFDLeak(t)
+	r := newReactor(t)
+	log := newCloseLog(t)
+	got := make(chan struct{}, 1)
+	_, name := serve(t, &funcHandler{
+		data:  func(s *localipc.Session, b []byte) int { got <- struct{}{}; return len(b) },
+		close: log.onClose,
+	}, localipc.WithReactor(r))
+	cmd := execChild(t, "wait-to-be-killed", name)
+	within(t, got, 10*time.Second, "the child's byte")
+	require.NoError(t, cmd.Process.Kill())
+	log.wait(1, 10*time.Second)
+	for s, err := range log.errs {
+		assert.Error(t, err, "a killed peer ends the session with an error or EOF")
+		expect(t, s.Close(), localipc.ErrClosed, ipcerr.VERR_INVALID_HANDLE, "Close after the end")
+	}
+	// No second OnClose comes, even after Close: the log would fail.
+}
+
+func TestServeCloseFromHandlerAndFromOutside(t *testing.T) {
+	noFDLeak(t)
+	r := newReactor(t)
+	log := newCloseLog(t)
+	opened := make(chan *localipc.Session, 1)
+	_, name := serve(t, &funcHandler{
+		open: func(s *localipc.Session) error { opened <- s; return nil },
+		data: func(s *localipc.Session, b []byte) int {
+			if string(b) == "bye" {
+				s.Write([]byte("ciao"))
+				s.Close() // from the loop: the queued reply still goes out first
+			}
+			return len(b)
+		},
+		close: log.onClose,
+	}, localipc.WithReactor(r))
+
+	c1 := dial(t, name)
+	within(t, opened, 10*time.Second, "OnOpen 1")
+	_, err := c1.Write([]byte("bye"))
+	require.NoError(t, err)
+	reply, err := io.ReadAll(c1)
+	require.NoError(t, err)
+	assert.Equal(t, "ciao", string(reply))
+
+	c2 := dial(t, name)
+	s2 := within(t, opened, 10*time.Second, "OnOpen 2")
+	require.NoError(t, s2.Close())
+	expect(t, s2.Close(), localipc.ErrClosed, ipcerr.VERR_INVALID_HANDLE, "second Close")
+	_, err = c2.Read(make([]byte, 1))
+	assert.Equal(t, io.EOF, err)
+	log.wait(2, 10*time.Second)
+	for _, err := range log.errs {
+		assert.NoError(t, err, "closed by Close")
+	}
+}
+
+func TestServeRefusedByOnOpen(t *testing.T) {
+	noFDLeak(t)
+	r := newReactor(t)
+	log := newCloseLog(t)
+	refused := errors.New("not today")
+	_, name := serve(t, &funcHandler{
+		open:  func(*localipc.Session) error { return refused },
+		data:  func(*localipc.Session, []byte) int { t.Error("OnData for a refused session"); return 0 },
+		close: log.onClose,
+	}, localipc.WithReactor(r))
+	c := dial(t, name)
+	_, err := c.Read(make([]byte, 1))
+	assert.Equal(t, io.EOF, err)
+	log.wait(1, 10*time.Second)
+	for _, err := range log.errs {
+		assert.ErrorIs(t, err, refused)
+	}
+}
+
+func TestPeerCheckRefusesBeforeTheApplicationSeesTheClient(t *testing.T) {
+	noFDLeak(t)
+	check := func(pid, uid, gid int) error {
+		if pid == os.Getpid() && uid == os.Geteuid() && gid == os.Getegid() {
+			return errors.New("refused: it is us")
+		}
+		return nil
+	}
+	t.Run("Serve", func(t *testing.T) {
+		r := newReactor(t)
+		_, name := serve(t, &funcHandler{open: func(*localipc.Session) error {
+			t.Error("OnOpen for a refused client")
+			return nil
+		}}, localipc.WithReactor(r), localipc.WithPeerCheck(check))
+		c := dial(t, name)
+		_, err := c.Read(make([]byte, 1))
+		assert.Equal(t, io.EOF, err)
+	})
+	t.Run("AcceptSession", func(t *testing.T) {
+		srv, name := listen(t, 0, localipc.WithPeerCheck(check))
+		accepted := async(func() error { _, err := srv.AcceptSession(); return err })
+		c := dial(t, name)
+		_, err := c.Read(make([]byte, 1))
+		assert.Equal(t, io.EOF, err, "the refused client is closed")
+		require.NoError(t, srv.Cancel())
+		expect(t, within(t, accepted, 10*time.Second, "AcceptSession"), localipc.ErrCancelled, ipcerr.VERR_CANCELLED, "AcceptSession never returned the refused client")
+	})
+}
+
+func TestShutdownIsBoundedByItsContext(t *testing.T) {
+	noFDLeak(t)
+	r := newReactor(t)
+	log := newCloseLog(t)
+	name := uniqueName(t)
+	srv, err := localipc.Serve(name, 0, &funcHandler{data: echo, close: log.onClose}, localipc.WithReactor(r))
+	require.NoError(t, err)
+	const n = 20
+	for i := 0; i < n; i++ {
+		c := dial(t, name) // idle clients that never leave by themselves
+		_, err := c.Write([]byte{1})
+		require.NoError(t, err)
+		require.NoError(t, c.ReadFull(make([]byte, 1)))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err = srv.Shutdown(ctx)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Less(t, time.Since(start), 5*time.Second)
+	// Every OnClose has run by the time Shutdown returns.
+	assert.Len(t, log.closed, n)
+	path, _ := localipc.Path(name, 0)
+	_, err = os.Lstat(path)
+	assert.ErrorIs(t, err, os.ErrNotExist)
+	_, err = localipc.Dial(name, 0)
+	expect(t, err, localipc.ErrNotFound, ipcerr.VERR_FILE_NOT_FOUND, "Dial after Shutdown")
+}
+
+func TestShutdownWaitsForSessionsThatFinish(t *testing.T) {
+	noFDLeak(t)
+	r := newReactor(t)
+	name := uniqueName(t)
+	srv, err := localipc.Serve(name, 0, &funcHandler{data: echo}, localipc.WithReactor(r))
+	require.NoError(t, err)
+	c := dial(t, name)
+	_, err = c.Write([]byte{1})
+	require.NoError(t, err)
+	require.NoError(t, c.ReadFull(make([]byte, 1)))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	done := async(func() error { return srv.Shutdown(ctx) })
+	select {
+	case err := <-done:
+		require.FailNow(t, "Shutdown returned with a session open", "%v", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	require.NoError(t, c.Close())
+	assert.NoError(t, within(t, done, 10*time.Second, "Shutdown"))
+}
+
+// TestDialWithHandler: clients served by callbacks need no goroutine per
+// connection either.
+func TestDialWithHandler(t *testing.T) {
+	noFDLeak(t)
+	r := newReactor(t)
+	srv, name := listen(t, 0)
+	served := serveEchoSessions(srv)
+	const n = 200
+	var echoed atomic.Int64
+	all := make(chan struct{})
+	log := newCloseLog(t)
+	h := &funcHandler{data: func(s *localipc.Session, b []byte) int {
+		if echoed.Add(int64(len(b))) == n*4 {
+			close(all)
+		}
+		return len(b)
+	}, close: log.onClose}
+	before := runtime.NumGoroutine()
+	clients := make([]*localipc.Session, n)
+	for i := range clients {
+		var err error
+		clients[i], err = localipc.Dial(name, 0, localipc.WithHandler(h), localipc.WithReactor(r))
+		require.NoError(t, err)
+		_, err = clients[i].Write([]byte("ping"))
+		require.NoError(t, err)
+	}
+	within(t, all, 30*time.Second, "every echo")
+	// n server goroutines (the blocking echo) but no client ones.
+	assert.LessOrEqual(t, runtime.NumGoroutine(), before+n+2)
+	for _, c := range clients {
+		require.NoError(t, c.Close())
+	}
+	_, err := clients[0].Read(make([]byte, 1))
+	assert.ErrorIs(t, err, localipc.ErrClosed)
+	log.wait(n, 10*time.Second)
+	require.NoError(t, srv.Close())
+	within(t, served, 10*time.Second, "the echo goroutines")
+}
+
+// serveEchoSessions echoes on every session of srv, a goroutine each, until
+// srv closes; the channel closes when every goroutine has ended.
+func serveEchoSessions(srv *localipc.Server) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		var wg sync.WaitGroup
+		defer close(done)
+		defer wg.Wait()
+		for {
+			s, err := srv.AcceptSession()
+			if err != nil {
+				return
+			}
+			wg.Go(func() {
+				defer s.Close()
+				io.Copy(s, s)
+			})
+		}
+	}()
+	return done
+}
