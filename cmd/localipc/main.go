@@ -3,6 +3,7 @@
 //	localipc demo                 a server and a client in this process exchange data; prints what it measured
 //	localipc serve [--http] NAME  an echo server (or a small net/http server) on NAME until interrupted
 //	localipc connect NAME         copies stdin to NAME and NAME to stdout, like socat
+//	localipc bench [--full]       the benchmark workloads for localipc, net and raw, one table with ratios
 //
 // NAME is a portable IPRT name (/tmp/.iprt-localipc-NAME) unless --native
 // makes it a socket path.
@@ -37,6 +38,8 @@ func main() {
 		err = runServe(ctx, args)
 	case "connect":
 		err = runConnect(ctx, args)
+	case "bench":
+		err = runBench(args)
 	case "-h", "--help", "help":
 		usage()
 		return
@@ -56,6 +59,7 @@ func usage() {
   localipc demo [flags]                 a server and a client exchange data and report what they measured
   localipc serve [--http] [--native] NAME
   localipc connect [--native] NAME
+  localipc bench [--full] [--contenders a,b] [--cpuprofile FILE] [--memprofile FILE]
 `)
 }
 

@@ -1,0 +1,226 @@
+//go:build linux
+
+package workload
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The server under test runs in a process of its own, so that its CPU time,
+// its memory high-water mark and its goroutines are its alone. The harness
+// re-executes its own binary with these variables set; ServeChildIfAsked,
+// called early in main (or TestMain), turns that process into the server.
+const (
+	envServer = "LOCALIPC_WORKLOAD_SERVER"
+	envPath   = "LOCALIPC_WORKLOAD_PATH"
+	envSink   = "LOCALIPC_WORKLOAD_SINK"
+
+	// EnvCPUProfile and EnvMemProfile, when set in the harness, make every
+	// server write its CPU or heap profile to <value>-<contender>.pprof.
+	EnvCPUProfile = "LOCALIPC_WORKLOAD_CPUPROFILE"
+	EnvMemProfile = "LOCALIPC_WORKLOAD_MEMPROFILE"
+)
+
+// ServeChildIfAsked serves as the contender named in the environment and
+// exits, if this process was started as a workload server; otherwise it
+// returns at once. The server prints READY when it listens, answers the line
+// "stats" with "goroutines N", and stops when its standard input closes.
+func ServeChildIfAsked(contenders []Contender) {
+	name := os.Getenv(envServer)
+	if name == "" {
+		return
+	}
+	os.Exit(serveChild(name, contenders))
+}
+
+func serveChild(name string, contenders []Contender) int {
+	var c *Contender
+	for i := range contenders {
+		if contenders[i].Name == name {
+			c = &contenders[i]
+		}
+	}
+	if c == nil {
+		fmt.Fprintf(os.Stderr, "workload server: no contender %q\n", name)
+		return 2
+	}
+	if prefix := os.Getenv(EnvCPUProfile); prefix != "" {
+		f, err := os.Create(prefix + "-" + name + ".pprof")
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "workload server %s: cpu profile: %v\n", name, err)
+			return 1
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+	}
+	if prefix := os.Getenv(EnvMemProfile); prefix != "" {
+		defer func() {
+			if f, err := os.Create(prefix + "-" + name + ".pprof"); err == nil {
+				pprof.WriteHeapProfile(f)
+				f.Close()
+			}
+		}()
+	}
+	stop, err := c.Serve(os.Getenv(envPath), os.Getenv(envSink) == "1")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "workload server %s: %v\n", name, err)
+		return 1
+	}
+	fmt.Println("READY")
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		if in.Text() == "stats" {
+			fmt.Printf("goroutines %d\n", runtime.NumGoroutine())
+		}
+	}
+	if err := stop(); err != nil {
+		fmt.Fprintf(os.Stderr, "workload server %s: stop: %v\n", name, err)
+		return 1
+	}
+	return 0
+}
+
+// ServerProc is a running server child.
+type ServerProc struct {
+	Path string
+	cmd  *exec.Cmd
+	in   io.WriteCloser
+	out  *bufio.Reader
+}
+
+// StartServer starts exe as the server for contender on a fresh socket
+// path, and waits (at most 30 s) until it listens.
+func StartServer(exe, contender string, sink bool) (*ServerProc, error) {
+	path := fmt.Sprintf("%s/localipc-bench-%d-%d.sock", os.TempDir(), os.Getpid(), time.Now().UnixNano())
+	cmd := exec.Command(exe)
+	sinkVal := "0"
+	if sink {
+		sinkVal = "1"
+	}
+	cmd.Env = append(os.Environ(), envServer+"="+contender, envPath+"="+path, envSink+"="+sinkVal)
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	p := &ServerProc{Path: path, cmd: cmd, in: in, out: bufio.NewReader(out)}
+	line, err := p.readLine(30 * time.Second)
+	if err != nil || line != "READY" {
+		p.Stop()
+		return nil, fmt.Errorf("server %s did not start: %q %v", contender, line, err)
+	}
+	return p, nil
+}
+
+func (p *ServerProc) readLine(limit time.Duration) (string, error) {
+	type result struct {
+		line string
+		err  error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		line, err := p.out.ReadString('\n')
+		ch <- result{strings.TrimSpace(line), err}
+	}()
+	select {
+	case r := <-ch:
+		return r.line, r.err
+	case <-time.After(limit):
+		p.cmd.Process.Kill()
+		return "", errors.New("server did not answer in time")
+	}
+}
+
+// Goroutines asks the server how many goroutines it runs.
+func (p *ServerProc) Goroutines() (int, error) {
+	if _, err := io.WriteString(p.in, "stats\n"); err != nil {
+		return 0, err
+	}
+	line, err := p.readLine(10 * time.Second)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	_, err = fmt.Sscanf(line, "goroutines %d", &n)
+	return n, err
+}
+
+// CPU returns the user and system time the server has used.
+func (p *ServerProc) CPU() (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command field may hold spaces; the fields after it do not.
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, err
+	}
+	const ticksPerSecond = 100 // USER_HZ, the same on every Linux that Go runs on
+	return time.Duration(utime+stime) * time.Second / ticksPerSecond, nil
+}
+
+// HWM returns the server's peak resident memory (VmHWM) in bytes.
+func (p *ServerProc) HWM() (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, errors.New("no VmHWM in /proc status")
+}
+
+// Stop ends the server (closing its standard input) and waits for it, at
+// most 30 s before it is killed.
+func (p *ServerProc) Stop() error {
+	p.in.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- p.cmd.Wait() }()
+	select {
+	case err := <-done:
+		os.Remove(p.Path)
+		return err
+	case <-ctx.Done():
+		p.cmd.Process.Kill()
+		<-done
+		os.Remove(p.Path)
+		return errors.New("server did not stop in time; killed")
+	}
+}
+
+// shutdownNow is a context already over: Shutdown ends every session at once.
+func shutdownNow() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}
