@@ -151,12 +151,12 @@ func putBuf(b []byte) {
 
 // evConn is the state of a session served by callbacks.
 type evConn struct {
-	s      *Session
-	loop   *reactor.Loop
-	ls     *loopState
-	h      Handler
-	lim    *Limits
-	track  Tracker // may be nil
+	s     *Session
+	loop  *reactor.Loop
+	ls    *loopState
+	h     Handler
+	lim   *Limits
+	track Tracker // may be nil
 
 	// loop-owned
 	reg       reactor.Registration
