@@ -34,14 +34,14 @@ func DialContext(ctx context.Context, name string, flags Flags, opts ...Option) 
 	if err != nil {
 		return nil, err
 	}
-	local, remote := &net.UnixAddr{Net: "unix"}, &net.UnixAddr{Name: path, Net: "unix"}
+	addrs := &session.Addrs{Local: unnamed, Remote: &net.UnixAddr{Name: path, Net: "unix"}}
 	if o.handler == nil {
-		return session.New(fd, local, remote)
+		return session.New(fd, addrs)
 	}
 	r, err := o.reactorOf()
 	if err != nil {
 		sock.Close(fd)
 		return nil, err
 	}
-	return session.Attach(fd, local, remote, session.LeastLoaded(r), o.handler, &o.limits, nil)
+	return session.Attach(fd, addrs, session.LeastLoaded(r), &session.Config{Handler: o.handler, Limits: o.limits})
 }

@@ -3,7 +3,6 @@ package localipc
 import (
 	"context"
 	"fmt"
-	"net"
 	"sync"
 	"syscall"
 	"time"
@@ -51,11 +50,12 @@ func Serve(name string, flags Flags, h Handler, opts ...Option) (*Server, error)
 	if err != nil {
 		return nil, err
 	}
-	srv := &Server{path: path, ino: ino, addr: &net.UnixAddr{Name: path, Net: "unix"}, peerCheck: o.peerCheck}
+	srv := newServer(path, ino, o.peerCheck, nil, nil)
 	a := &acceptor{
-		srv: srv, r: r, loop: r.Least(), fd: fd, h: h, limits: o.limits,
+		srv: srv, r: r, loop: r.Least(), fd: fd,
 		sessions: map[*Session]struct{}{}, stopped: make(chan struct{}),
 	}
+	a.cfg = session.Config{Handler: h, Limits: o.limits, Tracker: a}
 	srv.ev = a
 	registered := make(chan error, 1)
 	if err := a.loop.Post(func() {
@@ -75,11 +75,10 @@ func Serve(name string, flags Flags, h Handler, opts ...Option) (*Server, error)
 
 // acceptor is a Serve server's listening socket, owned by one loop.
 type acceptor struct {
-	srv    *Server
-	r      *reactor.Reactor
-	loop   *reactor.Loop
-	h      Handler
-	limits session.Limits
+	srv  *Server
+	r    *reactor.Reactor
+	loop *reactor.Loop
+	cfg  session.Config // shared by every session
 
 	// loop-owned
 	fd      int // -1 once closed
@@ -127,7 +126,7 @@ func (a *acceptor) acceptAll() {
 			continue
 		}
 		// An error means the reactor is closing; the session is gone.
-		session.Attach(nfd, a.srv.addr, &net.UnixAddr{Net: "unix"}, session.LeastLoaded(a.r), a.h, &a.limits, a)
+		session.Attach(nfd, a.srv.addrs, session.LeastLoaded(a.r), &a.cfg)
 	}
 }
 

@@ -23,9 +23,10 @@ type Server struct {
 	f    *os.File        // the listening socket, parked on by AcceptSession; nil for Serve
 	rc   syscall.RawConn // accepts go through it, holding f's fd reference
 	ev   *acceptor       // Serve's listener on a reactor loop; nil for Listen
-	path string
-	ino  uint64 // of the socket file we bound: Close removes only that file
-	addr *net.UnixAddr
+	path  string
+	ino   uint64 // of the socket file we bound: Close removes only that file
+	addr  *net.UnixAddr
+	addrs *session.Addrs // what every accepted session reports
 
 	peerCheck func(pid, uid, gid int) error
 
@@ -60,7 +61,15 @@ func Listen(name string, flags Flags, opts ...Option) (*Server, error) {
 		f.Close()
 		return nil, err
 	}
-	return &Server{f: f, rc: rc, path: path, ino: ino, addr: &net.UnixAddr{Name: path, Net: "unix"}, peerCheck: o.peerCheck}, nil
+	return newServer(path, ino, o.peerCheck, f, rc), nil
+}
+
+// unnamed is the address of a client's end: Unix clients do not bind.
+var unnamed = &net.UnixAddr{Net: "unix"}
+
+func newServer(path string, ino uint64, peerCheck func(pid, uid, gid int) error, f *os.File, rc syscall.RawConn) *Server {
+	addr := &net.UnixAddr{Name: path, Net: "unix"}
+	return &Server{f: f, rc: rc, path: path, ino: ino, addr: addr, addrs: &session.Addrs{Local: addr, Remote: unnamed}, peerCheck: peerCheck}
 }
 
 // listenFD resolves name and makes the listening socket, with the mode and
@@ -121,7 +130,7 @@ func (s *Server) AcceptSession() (*Session, error) {
 			return nil, err
 		}
 		if admit(nfd, s.peerCheck) {
-			return session.New(nfd, s.addr, &net.UnixAddr{Net: "unix"})
+			return session.New(nfd, s.addrs)
 		}
 	}
 }

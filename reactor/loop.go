@@ -32,20 +32,17 @@ func (f HandlerFunc) OnEvents(ev Events) { f(ev) }
 type Registration struct {
 	loop *Loop
 	tok  token
-	fd   int
 }
 
 // Loop returns the loop that owns the registration.
 func (r Registration) Loop() *Loop { return r.loop }
 
-// FD returns the registered file descriptor.
-func (r Registration) FD() int { return r.fd }
 
 // slot is one entry of the loop's registration table. gen changes every time
 // the slot is freed, so tokens handed to the kernel earlier stop matching.
 type slot struct {
 	gen uint32
-	fd  int
+	fd  int32
 	h   Handler // nil while the slot is free
 }
 
@@ -201,9 +198,9 @@ func (l *Loop) Register(fd int, h Handler) (Registration, error) {
 		l.free = append(l.free, idx)
 		return Registration{}, err
 	}
-	s.fd, s.h = fd, h
+	s.fd, s.h = int32(fd), h
 	l.stats.registered.Add(1)
-	return Registration{loop: l, tok: tok, fd: fd}, nil
+	return Registration{loop: l, tok: tok}, nil
 }
 
 // Unregister stops watching the registration's fd. Events already collected
@@ -219,7 +216,7 @@ func (l *Loop) Unregister(r Registration) error {
 	if s.h == nil || s.gen != r.tok.gen {
 		return ipcerr.ErrClosed
 	}
-	err := l.poller.del(s.fd)
+	err := l.poller.del(int(s.fd))
 	l.release(r.tok.slot)
 	return err
 }
@@ -416,7 +413,7 @@ func (l *Loop) shutdown() {
 			continue
 		}
 		h := s.h
-		l.poller.del(s.fd)
+		l.poller.del(int(s.fd))
 		l.release(uint32(i))
 		h.OnEvents(Shutdown)
 	}

@@ -29,8 +29,9 @@ type Handler interface {
 	OnData(s *Session, data []byte) int
 	// OnClose runs exactly once per session, after the last OnData and
 	// before the descriptor is closed, so its number cannot have been reused
-	// yet. err is io.EOF when the peer ended the session, nil when Close
-	// did, else what ended it.
+	// yet. The session is already closed: its calls return ErrClosed. err
+	// is io.EOF when the peer ended the session, nil when Close did, else
+	// what ended it.
 	OnClose(s *Session, err error)
 }
 
@@ -49,6 +50,23 @@ type Limits struct {
 	// Linger bounds how long Close keeps flushing queued output to a peer
 	// that does not read, before it drops it and ends with ErrTimeout.
 	Linger time.Duration
+}
+
+// Tracker follows the life of callback sessions, for servers that must
+// find them all again (Shutdown).
+type Tracker interface {
+	// Attached runs in Attach, before the session can end.
+	Attached(s *Session)
+	// Gone runs on the loop after the session's OnClose.
+	Gone(s *Session)
+}
+
+// Config is what the callback sessions of one server, or of one Dial,
+// share: kept once, not per session.
+type Config struct {
+	Handler Handler
+	Limits  Limits
+	Tracker Tracker // may be nil
 }
 
 // DefaultLimits are the limits used where none are given.
@@ -149,67 +167,75 @@ func putBuf(b []byte) {
 	bufPool.Put(&b)
 }
 
-// evConn is the state of a session served by callbacks.
+// evConn is the state of a session served by callbacks. It is kept small:
+// an idle session costs this, its Session and a reactor slot, and no buffer.
 type evConn struct {
-	s     *Session
-	loop  *reactor.Loop
-	ls    *loopState
-	h     Handler
-	lim   *Limits
-	track Tracker // may be nil
+	s    *Session
+	loop *reactor.Loop
+	ls   *loopState
+	cfg  *Config
 
 	// loop-owned
 	reg       reactor.Registration
+	readTimer *reactor.Timer
 	in        []byte // unconsumed input, nil when empty
 	paused    bool   // reading stopped until the output queue drains
 	ended     bool   // OnClose has run
 	lingering bool   // Close is flushing the queue before it closes
-	readTimer *reactor.Timer
 
 	// mu guards the descriptor's life for other goroutines (it is closed
 	// under mu, so a writer holding mu never sends on a reused number) and
 	// the output queue.
-	mu       sync.Mutex
-	fd       int // -1 once closed
-	out      []byte
-	outHead  int
-	closing  bool          // Close asked for the end; the loop carries it out
-	changed  chan struct{} // closed when the queue shrinks or the session ends; nil if no one waits
-	writeDue time.Time     // write deadline for writers that wait
+	mu      sync.Mutex
+	closing bool // Close asked for the end; the loop carries it out
+	fd      int32
+	out     *outState // nil while nothing is queued, awaited or due
 }
 
-// Tracker follows the life of callback sessions, for servers that must
-// find them all again (Shutdown).
-type Tracker interface {
-	// Attached runs in Attach, before the session can end.
-	Attached(s *Session)
-	// Gone runs on the loop after the session's OnClose.
-	Gone(s *Session)
+// outState is what only a busy session needs: output the kernel has not
+// taken yet (buf[head:]), and what writers waiting for room wait on.
+type outState struct {
+	buf      []byte
+	head     int
+	changed  chan struct{} // closed when the queue shrinks or the session ends; nil if no one waits
+	writeDue int64         // write deadline for writers that wait, in UnixNano; 0: none
+}
+
+// state returns the session's outState, making it if needed. Caller holds mu.
+func (c *evConn) state() *outState {
+	if c.out == nil {
+		c.out = &outState{}
+	}
+	return c.out
+}
+
+// tidy lets an outState that holds nothing go. Caller holds mu.
+func (c *evConn) tidy() {
+	if o := c.out; o != nil && o.buf == nil && o.changed == nil && o.writeDue == 0 {
+		c.out = nil
+	}
 }
 
 // Attach makes a session of a connected, non-blocking, close-on-exec socket
-// served by h on loop l. It returns at once; OnOpen runs on the loop. The
-// session owns fd from then on. An error means the loop is closing: fd is
-// closed, no callback runs and track hears nothing.
-func Attach(fd int, local, remote net.Addr, l *reactor.Loop, h Handler, lim *Limits, track Tracker) (*Session, error) {
-	if lim == nil {
-		lim = &DefaultLimits
-	}
-	s := &Session{local: local, remote: remote}
+// served by cfg.Handler on loop l. It returns at once; OnOpen runs on the
+// loop. The session owns fd from then on. An error means the loop is
+// closing: fd is closed, no callback runs and the tracker hears nothing.
+func Attach(fd int, addrs *Addrs, l *reactor.Loop, cfg *Config) (*Session, error) {
+	s := &Session{addrs: addrs}
 	s.refs.Store(1)
-	c := &evConn{s: s, loop: l, ls: stateOf(l), h: h, lim: lim, track: track, fd: fd}
+	c := &evConn{s: s, loop: l, ls: stateOf(l), cfg: cfg, fd: int32(fd)}
 	s.ev = c
 	c.ls.sessions.Add(1)
-	if track != nil {
-		track.Attached(s)
+	if cfg.Tracker != nil {
+		cfg.Tracker.Attached(s)
 	}
 	if err := l.Post(c.open); err != nil {
 		c.ls.sessions.Add(-1)
 		sysClose(fd)
 		c.fd = -1
 		s.destroyed.Store(true)
-		if track != nil {
-			track.Gone(s)
+		if cfg.Tracker != nil {
+			cfg.Tracker.Gone(s)
 		}
 		return nil, err
 	}
@@ -218,13 +244,13 @@ func Attach(fd int, local, remote net.Addr, l *reactor.Loop, h Handler, lim *Lim
 
 // open runs on the loop: register, then OnOpen.
 func (c *evConn) open() {
-	reg, err := c.loop.Register(c.fd, c)
+	reg, err := c.loop.Register(int(c.fd), c)
 	if err != nil {
 		c.end(err)
 		return
 	}
 	c.reg = reg
-	if err := c.h.OnOpen(c.s); err != nil {
+	if err := c.cfg.Handler.OnOpen(c.s); err != nil {
 		c.end(err)
 	}
 }
@@ -243,7 +269,13 @@ func (c *evConn) OnEvents(ev reactor.Events) {
 	}
 }
 
-func (c *evConn) queued() int { return len(c.out) - c.outHead }
+// queued is the size of the output queue. Caller holds mu.
+func (c *evConn) queued() int {
+	if c.out == nil {
+		return 0
+	}
+	return len(c.out.buf) - c.out.head
+}
 
 // readAll reads until the kernel has nothing more, handing each chunk to
 // OnData. Registration is edge-triggered: stopping early is safe only where a
@@ -255,7 +287,7 @@ func (c *evConn) readAll(hangUp bool) {
 			return
 		}
 		c.mu.Lock()
-		closing, over := c.closing, c.queued() >= c.lim.HighWater
+		closing, over := c.closing, c.queued() >= c.cfg.Limits.HighWater
 		c.mu.Unlock()
 		if closing {
 			c.startClose()
@@ -296,7 +328,7 @@ func (c *evConn) deliver(data []byte) {
 		c.in = append(c.in, data...)
 		data = c.in
 	}
-	used := c.h.OnData(c.s, data)
+	used := c.cfg.Handler.OnData(c.s, data)
 	used = min(max(used, 0), len(data))
 	rest := data[used:]
 	switch {
@@ -305,7 +337,7 @@ func (c *evConn) deliver(data []byte) {
 			putBuf(c.in)
 			c.in = nil
 		}
-	case len(rest) > c.lim.MaxInput:
+	case len(rest) > c.cfg.Limits.MaxInput:
 		c.end(ErrInputLimit)
 	case c.in == nil:
 		c.in = append(getBuf(), rest...)
@@ -318,7 +350,7 @@ func (c *evConn) deliver(data []byte) {
 func (c *evConn) flush() {
 	c.mu.Lock()
 	err := c.sendQueued()
-	drained := c.queued() <= c.lim.LowWater
+	drained := c.queued() <= c.cfg.Limits.LowWater
 	empty := c.queued() == 0
 	c.mu.Unlock()
 	switch {
@@ -338,8 +370,9 @@ func (c *evConn) flush() {
 // is full. Caller holds mu.
 func (c *evConn) sendQueued() error {
 	sent := 0
-	for c.outHead < len(c.out) && c.fd >= 0 {
-		n, err := sock.Send(c.fd, c.out[c.outHead:])
+	defer func() { c.ls.bytesOut.Add(uint64(sent)) }()
+	for c.queued() > 0 && c.fd >= 0 {
+		n, err := sock.Send(int(c.fd), c.out.buf[c.out.head:])
 		if err == syscall.EINTR {
 			continue
 		}
@@ -349,13 +382,11 @@ func (c *evConn) sendQueued() error {
 		if err != nil {
 			return c.s.sysError("write", err)
 		}
-		c.outHead += n
 		sent += n
-	}
-	c.ls.bytesOut.Add(uint64(sent))
-	if c.outHead == len(c.out) && c.out != nil {
-		putBuf(c.out)
-		c.out, c.outHead = nil, 0
+		if c.out.head += n; c.out.head == len(c.out.buf) {
+			putBuf(c.out.buf)
+			c.out.buf, c.out.head = nil, 0
+		}
 	}
 	if sent > 0 {
 		c.notify()
@@ -365,32 +396,34 @@ func (c *evConn) sendQueued() error {
 
 // notify wakes whoever waits for the queue or the session. Caller holds mu.
 func (c *evConn) notify() {
-	if c.changed != nil {
-		close(c.changed)
-		c.changed = nil
+	if c.out != nil && c.out.changed != nil {
+		close(c.out.changed)
+		c.out.changed = nil
 	}
+	c.tidy()
 }
 
 // wait releases mu until the queue or the session changes, or until the
 // write deadline passes. Caller holds mu; holds it again on return.
 func (c *evConn) wait() error {
-	if c.changed == nil {
-		c.changed = make(chan struct{})
+	st := c.state()
+	if st.changed == nil {
+		st.changed = make(chan struct{})
 	}
-	ch, due := c.changed, c.writeDue
+	ch, due := st.changed, st.writeDue
 	c.mu.Unlock()
 	defer c.mu.Lock()
-	if due.IsZero() {
+	if due == 0 {
 		<-ch
 		return nil
 	}
-	t := time.NewTimer(time.Until(due))
+	t := time.NewTimer(time.Until(time.Unix(0, due)))
 	defer t.Stop()
 	select {
 	case <-ch:
 		return nil
 	case <-t.C:
-		return &net.OpError{Op: "write", Net: "unix", Source: c.s.local, Addr: c.s.remote, Err: os.ErrDeadlineExceeded}
+		return &net.OpError{Op: "write", Net: "unix", Source: c.s.addrs.Local, Addr: c.s.addrs.Remote, Err: os.ErrDeadlineExceeded}
 	}
 }
 
@@ -418,7 +451,7 @@ func (c *evConn) write(p []byte) (int, error) {
 		if err := c.usable(); err != nil {
 			return 0, err
 		}
-		if c.queued() < c.lim.HighWater {
+		if c.queued() < c.cfg.Limits.HighWater {
 			break
 		}
 		if onLoop < 0 {
@@ -437,7 +470,7 @@ func (c *evConn) write(p []byte) (int, error) {
 	n := 0
 	if c.queued() == 0 {
 		for n < len(p) {
-			m, err := sock.Send(c.fd, p[n:])
+			m, err := sock.Send(int(c.fd), p[n:])
 			if err == syscall.EINTR {
 				continue
 			}
@@ -455,13 +488,14 @@ func (c *evConn) write(p []byte) (int, error) {
 	if n < len(p) {
 		// The kernel said EAGAIN, now or when the queue began: a writable
 		// edge will come and the loop will flush.
-		if c.out == nil {
-			c.out = getBuf()
-		} else if c.outHead > len(c.out)/2 {
-			c.out = c.out[:copy(c.out, c.out[c.outHead:])]
-			c.outHead = 0
+		st := c.state()
+		if st.buf == nil {
+			st.buf = getBuf()
+		} else if st.head > len(st.buf)/2 {
+			st.buf = st.buf[:copy(st.buf, st.buf[st.head:])]
+			st.head = 0
 		}
-		c.out = append(c.out, p[n:]...)
+		st.buf = append(st.buf, p[n:]...)
 		if q := int64(c.queued()); q > c.ls.queuedMax.Load() {
 			c.ls.queuedMax.Store(q) // a high-water mark: a lost race only understates it by one write
 		}
@@ -514,7 +548,7 @@ func (c *evConn) startClose() {
 		c.end(err)
 		return
 	}
-	c.loop.AfterFunc(c.lim.Linger, func() { c.end(ipcerr.ErrTimeout) })
+	c.loop.AfterFunc(c.cfg.Limits.Linger, func() { c.end(ipcerr.ErrTimeout) })
 }
 
 // setReadDeadline arms (or disarms, for a zero t) the end of the session at
@@ -530,12 +564,18 @@ func (c *evConn) setReadDeadline(t time.Time) error {
 			return
 		}
 		c.readTimer = c.loop.AfterFunc(time.Until(t), func() {
-			c.end(&net.OpError{Op: "read", Net: "unix", Source: c.s.local, Addr: c.s.remote, Err: os.ErrDeadlineExceeded})
+			c.end(&net.OpError{Op: "read", Net: "unix", Source: c.s.addrs.Local, Addr: c.s.addrs.Remote, Err: os.ErrDeadlineExceeded})
 		})
 	})
 }
 
 // end runs OnClose once and closes the descriptor after it. Loop-only.
+//
+// The session is marked destroyed, uncounted, and its queue dropped and its
+// waiters woken before OnClose runs: whoever OnClose wakes (a goroutine
+// waiting for it, say) must already find every call answering ErrClosed and
+// the loop's counters settled. The descriptor is closed only after OnClose,
+// so its number cannot be reused while the handler still thinks of it.
 func (c *evConn) end(err error) {
 	if c.ended {
 		return
@@ -550,14 +590,14 @@ func (c *evConn) end(err error) {
 	if c.paused {
 		c.ls.paused.Add(-1)
 	}
-	c.h.OnClose(c.s, err)
+	c.ls.sessions.Add(-1)
 	c.s.destroyed.Store(true)
 	c.mu.Lock()
-	fd := c.fd
+	fd := int(c.fd)
 	c.fd = -1
-	if c.out != nil {
-		putBuf(c.out)
-		c.out, c.outHead = nil, 0
+	if c.out != nil && c.out.buf != nil {
+		putBuf(c.out.buf)
+		c.out.buf, c.out.head = nil, 0
 	}
 	c.notify()
 	c.mu.Unlock()
@@ -565,10 +605,10 @@ func (c *evConn) end(err error) {
 		putBuf(c.in)
 		c.in = nil
 	}
+	c.cfg.Handler.OnClose(c.s, err)
 	sysClose(fd)
-	c.ls.sessions.Add(-1)
-	if c.track != nil {
-		c.track.Gone(c.s)
+	if c.cfg.Tracker != nil {
+		c.cfg.Tracker.Gone(c.s)
 	}
 }
 
@@ -579,7 +619,7 @@ func (c *evConn) peerCred() (sock.Cred, error) {
 	if c.fd < 0 {
 		return sock.Cred{}, ipcerr.ErrClosed
 	}
-	return sock.PeerCred(c.fd)
+	return sock.PeerCred(int(c.fd))
 }
 
 // cancelled wakes writers and flushers waiting on a cancelled session.
@@ -594,7 +634,11 @@ func (c *evConn) cancel() {
 func (c *evConn) setDeadline(t time.Time, read, write bool) error {
 	if write {
 		c.mu.Lock()
-		c.writeDue = t
+		st := c.state()
+		st.writeDue = 0
+		if !t.IsZero() {
+			st.writeDue = t.UnixNano()
+		}
 		c.notify() // waiting writers pick up the new deadline
 		c.mu.Unlock()
 	}

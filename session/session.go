@@ -39,7 +39,7 @@ type Session struct {
 	*blocking         // the blocking face; nil when callbacks serve the session
 	ev        *evConn // the callback face; nil for the blocking face
 
-	local, remote net.Addr
+	addrs *Addrs // shared by every session of a server
 
 	refs      atomic.Int64 // IPRT references; the session is destroyed at 0
 	cancelled atomic.Bool  // sticky
@@ -77,9 +77,15 @@ type blocking struct {
 	writeFn func(fd uintptr) bool
 }
 
+// Addrs are a session's two ends, as net.Conn reports them. A server hands
+// the same Addrs to all its sessions: they never change.
+type Addrs struct {
+	Local, Remote net.Addr
+}
+
 // New makes a session of a connected, non-blocking, close-on-exec socket.
 // The session owns fd from then on, also when New fails.
-func New(fd int, local, remote net.Addr) (*Session, error) {
+func New(fd int, addrs *Addrs) (*Session, error) {
 	f := os.NewFile(uintptr(fd), "localipc")
 	rc, err := f.SyscallConn()
 	if err == nil {
@@ -91,7 +97,7 @@ func New(fd int, local, remote net.Addr) (*Session, error) {
 		f.Close()
 		return nil, err
 	}
-	s := &Session{blocking: &blocking{f: f, rc: rc}, local: local, remote: remote}
+	s := &Session{blocking: &blocking{f: f, rc: rc}, addrs: addrs}
 	s.refs.Store(1)
 	s.readFn = s.readOnce
 	s.writeFn = s.writeOnce
@@ -139,9 +145,9 @@ func (s *Session) pollError(op string, err error) error {
 	case s.destroyed.Load():
 		return ipcerr.ErrClosed
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		return &net.OpError{Op: op, Net: "unix", Source: s.local, Addr: s.remote, Err: os.ErrDeadlineExceeded}
+		return &net.OpError{Op: op, Net: "unix", Source: s.addrs.Local, Addr: s.addrs.Remote, Err: os.ErrDeadlineExceeded}
 	}
-	return &net.OpError{Op: op, Net: "unix", Source: s.local, Addr: s.remote, Err: err}
+	return &net.OpError{Op: op, Net: "unix", Source: s.addrs.Local, Addr: s.addrs.Remote, Err: err}
 }
 
 // sysError turns a system call's errno into the session's errors: a peer
@@ -151,9 +157,9 @@ func (s *Session) sysError(op string, err error) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNRESET):
-		return ipcerr.OSError(op, addrString(s.remote, s.local), err)
+		return ipcerr.OSError(op, addrString(s.addrs.Remote, s.addrs.Local), err)
 	}
-	return &net.OpError{Op: op, Net: "unix", Source: s.local, Addr: s.remote, Err: os.NewSyscallError(op, err)}
+	return &net.OpError{Op: op, Net: "unix", Source: s.addrs.Local, Addr: s.addrs.Remote, Err: os.NewSyscallError(op, err)}
 }
 
 func addrString(addrs ...net.Addr) string {
@@ -558,10 +564,10 @@ func (s *Session) CloseWrite() error {
 }
 
 // LocalAddr returns the socket path of the server end (net.Conn).
-func (s *Session) LocalAddr() net.Addr { return s.local }
+func (s *Session) LocalAddr() net.Addr { return s.addrs.Local }
 
 // RemoteAddr returns the socket path on the client end (net.Conn).
-func (s *Session) RemoteAddr() net.Addr { return s.remote }
+func (s *Session) RemoteAddr() net.Addr { return s.addrs.Remote }
 
 // SyscallConn gives raw access to the descriptor, for socket options that
 // localipc does not wrap (net.Conn's optional interface). Any goroutine.

@@ -1,4 +1,4 @@
-//go:build dragonfly || freebsd || illumos || linux
+//go:build dragonfly || freebsd || illumos
 
 package sock
 
