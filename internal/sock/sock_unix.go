@@ -18,11 +18,5 @@ func Connect(fd int, path string) error {
 	return unix.Connect(fd, sa)
 }
 
-// Send makes one non-blocking send of p with SendFlags and returns how much
-// the kernel took.
-func Send(fd int, p []byte) (int, error) {
-	return unix.SendmsgN(fd, p, nil, nil, SendFlags)
-}
-
 // Close closes fd, for descriptors that never became a session.
 func Close(fd int) error { return unix.Close(fd) }
