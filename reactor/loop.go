@@ -37,7 +37,6 @@ type Registration struct {
 // Loop returns the loop that owns the registration.
 func (r Registration) Loop() *Loop { return r.loop }
 
-
 // slot is one entry of the loop's registration table. gen changes every time
 // the slot is freed, so tokens handed to the kernel earlier stop matching.
 type slot struct {
@@ -372,12 +371,14 @@ func (l *Loop) runTasks(budget int) {
 	}
 	l.mu.Unlock()
 	end := min(l.next+budget, len(l.pending))
+	// Counted before they run, so that a poster woken by a task already
+	// finds it in Stats.
+	l.stats.tasks.Add(uint64(end - l.next))
 	for i := l.next; i < end; i++ {
 		task := l.pending[i]
 		l.pending[i] = nil
 		task()
 	}
-	l.stats.tasks.Add(uint64(end - l.next))
 	l.next = end
 	if l.next == len(l.pending) {
 		l.pending, l.next = l.pending[:0], 0
