@@ -18,8 +18,9 @@ func runBench(args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	full := fs.Bool("full", false, "the full specification (200k round trips, 1 GiB, 10,000-session fan-out, 2 s runs) instead of the quick defaults")
 	only := fs.String("contenders", "", "comma-separated contenders to run (default: all)")
-	cpuProfile := fs.String("cpuprofile", "", "write each server's CPU profile to FILE-<contender>.pprof")
-	memProfile := fs.String("memprofile", "", "write each server's heap profile to FILE-<contender>.pprof")
+	workloads := fs.String("workloads", "", "comma-separated workloads to run, by prefix: W1,W3 (default: all)")
+	cpuProfile := fs.String("cpuprofile", "", "write each server's CPU profile to FILE-<contender>-<workload>.pprof")
+	memProfile := fs.String("memprofile", "", "write each server's heap profile to FILE-<contender>-<workload>.pprof")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -46,7 +47,14 @@ func runBench(args []string) error {
 	if *memProfile != "" {
 		os.Setenv(workload.EnvMemProfile, *memProfile)
 	}
-	steps := plan.Steps(names)
+	var onlyWorkloads []string
+	if *workloads != "" {
+		onlyWorkloads = strings.Split(*workloads, ",")
+	}
+	steps := plan.Steps(names, onlyWorkloads...)
+	if len(steps) == 0 {
+		return fmt.Errorf("no such workload in %q", *workloads)
+	}
 	start := time.Now()
 	tty := isTerminal(os.Stderr)
 	results := workload.Run(exe, steps, func(i int, s workload.Step) {

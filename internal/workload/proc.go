@@ -25,9 +25,10 @@ const (
 	envServer = "LOCALIPC_WORKLOAD_SERVER"
 	envPath   = "LOCALIPC_WORKLOAD_PATH"
 	envSink   = "LOCALIPC_WORKLOAD_SINK"
+	envTag    = "LOCALIPC_WORKLOAD_TAG" // names the step in profile file names
 
 	// EnvCPUProfile and EnvMemProfile, when set in the harness, make every
-	// server write its CPU or heap profile to <value>-<contender>.pprof.
+	// server write its CPU or heap profile to <value>-<contender>-<step>.pprof.
 	EnvCPUProfile = "LOCALIPC_WORKLOAD_CPUPROFILE"
 	EnvMemProfile = "LOCALIPC_WORKLOAD_MEMPROFILE"
 )
@@ -56,7 +57,7 @@ func serveChild(name string, contenders []Contender) int {
 		return 2
 	}
 	if prefix := os.Getenv(EnvCPUProfile); prefix != "" {
-		f, err := os.Create(prefix + "-" + name + ".pprof")
+		f, err := os.Create(profileName(prefix, name))
 		if err == nil {
 			err = pprof.StartCPUProfile(f)
 		}
@@ -69,7 +70,7 @@ func serveChild(name string, contenders []Contender) int {
 	}
 	if prefix := os.Getenv(EnvMemProfile); prefix != "" {
 		defer func() {
-			if f, err := os.Create(prefix + "-" + name + ".pprof"); err == nil {
+			if f, err := os.Create(profileName(prefix, name)); err == nil {
 				pprof.WriteHeapProfile(f)
 				f.Close()
 			}
@@ -94,6 +95,14 @@ func serveChild(name string, contenders []Contender) int {
 	return 0
 }
 
+func profileName(prefix, contender string) string {
+	name := prefix + "-" + contender
+	if tag := os.Getenv(envTag); tag != "" {
+		name += "-" + tag
+	}
+	return name + ".pprof"
+}
+
 // ServerProc is a running server child.
 type ServerProc struct {
 	Path string
@@ -105,13 +114,18 @@ type ServerProc struct {
 // StartServer starts exe as the server for contender on a fresh socket
 // path, and waits (at most 30 s) until it listens.
 func StartServer(exe, contender string, sink bool) (*ServerProc, error) {
+	return startServer(exe, contender, sink, "")
+}
+
+// startServer is StartServer with a tag for the server's profile files.
+func startServer(exe, contender string, sink bool, tag string) (*ServerProc, error) {
 	path := fmt.Sprintf("%s/localipc-bench-%d-%d.sock", os.TempDir(), os.Getpid(), time.Now().UnixNano())
 	cmd := exec.Command(exe)
 	sinkVal := "0"
 	if sink {
 		sinkVal = "1"
 	}
-	cmd.Env = append(os.Environ(), envServer+"="+contender, envPath+"="+path, envSink+"="+sinkVal)
+	cmd.Env = append(os.Environ(), envServer+"="+contender, envPath+"="+path, envSink+"="+sinkVal, envTag+"="+tag)
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {

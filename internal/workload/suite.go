@@ -5,6 +5,7 @@ package workload
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -51,10 +52,15 @@ type Step struct {
 }
 
 // Steps lists the runs of the plan for the named contenders, grouped by
-// workload so that the contenders of one row run back to back.
-func (p Plan) Steps(contenders []string) []Step {
+// workload so that the contenders of one row run back to back. If only is
+// not empty, just the workloads whose name starts with one of its entries
+// ("W3", "W1 ping-pong") run.
+func (p Plan) Steps(contenders []string, only ...string) []Step {
 	var steps []Step
 	add := func(workload string, sessions int, sink bool, run func(p *ServerProc) (Figures, error)) {
+		if len(only) > 0 && !slices.ContainsFunc(only, func(w string) bool { return strings.HasPrefix(workload, w) }) {
+			return
+		}
 		for _, c := range contenders {
 			steps = append(steps, Step{Workload: workload, Sessions: sessions, Contender: c, run: run, sink: sink})
 		}
@@ -86,7 +92,8 @@ func Run(exe string, steps []Step, progress func(i int, s Step)) []Result {
 			progress(i, s)
 		}
 		r := Result{Step: s}
-		srv, err := StartServer(exe, s.Contender, s.sink)
+		tag := strings.NewReplacer(" ", "-").Replace(fmt.Sprintf("%s-N%d", s.Workload, s.Sessions))
+		srv, err := startServer(exe, s.Contender, s.sink, tag)
 		if err == nil {
 			r.Figures, r.Err = s.run(srv)
 			if err := srv.Stop(); r.Err == nil && err != nil {
