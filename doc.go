@@ -11,7 +11,8 @@
 // departs from IPRT, and why.
 //
 //	IPRT                                  localipc                          differs
-//	RTLOCALIPC_FLAGS_NATIVE_NAME          NativeName                        a leading '@' is a file name, as in IPRT (never Linux's abstract namespace)
+//	RTLOCALIPC_FLAGS_NATIVE_NAME          NativeName                        a leading '@' is a file name, as in IPRT (never Linux's abstract namespace);
+//	                                                                        such a name reaches the kernel as "./@name", so it may be 105 bytes, not 107
 //	RTLOCALIPC_FLAGS_RESTRICT_TO_USER     RestrictToUser                    as IPRT trunk: $XDG_RUNTIME_DIR, /run/user/<uid> or ~/.iprt-localipc, mode 0600
 //	RTLOCALIPC_C_FLAGS_ALLOW_IDENTIFICATION AllowIdentification             no effect on Unix, as in IPRT
 //	RT_INDEFINITE_WAIT                    Infinite                          any negative timeout waits without limit
@@ -22,13 +23,16 @@
 //	RTLocalIpcServerDestroy               (*Server).Close                   removes the socket file only if it is still ours; nil: no-op
 //	RTLocalIpcServerListen                (*Server).AcceptSession / Accept  several goroutines may wait at once (IPRT: VERR_RESOURCE_BUSY)
 //	RTLocalIpcServerCancel                (*Server).Cancel                  sticky, as in IPRT
-//	RTLocalIpcServerSetAccessMode         (*Server).SetAccessMode           also WithAccessMode: in force before the first client can connect
+//	RTLocalIpcServerSetAccessMode         (*Server).SetAccessMode           also WithAccessMode: in force before the first client can connect;
+//	                                                                        changes only this server's own socket, never a file that replaced it
 //	RTLocalIpcServerGrantGroupAccess      (*Server).GrantGroupAccess        also WithGroupAccess: in force before the first client can connect
 //	RTLocalIpcSessionConnect              Dial / DialContext                a full backlog waits for room, bounded by the context (IPRT: VERR_TRY_AGAIN)
-//	RTLocalIpcSessionRead (pcbRead)       (*Session).Read                   end of stream is io.EOF (IPRT: VERR_BROKEN_PIPE); len(p) == 0 is (0, nil)
+//	RTLocalIpcSessionRead (pcbRead)       (*Session).Read                   end of stream is io.EOF (IPRT: VERR_BROKEN_PIPE); len(p) == 0 is (0, nil);
+//	                                                                        a peer that closed with our bytes unread resets: ErrBrokenPipe, as IPRT
 //	RTLocalIpcSessionRead (no pcbRead)    (*Session).ReadFull               io.EOF before any byte, io.ErrUnexpectedEOF after some (IPRT: VERR_BROKEN_PIPE, bytes lost)
 //	RTLocalIpcSessionReadNB               (*Session).ReadNB                 (0, ErrTryAgain) when empty, as VINF_TRY_AGAIN; io.EOF at the end
-//	RTLocalIpcSessionWrite                (*Session).Write                  all of p or an error, with the count that went; never SIGPIPE
+//	RTLocalIpcSessionWrite                (*Session).Write                  all of p or an error, with the count that went; never SIGPIPE;
+//	                                                                        a reset peer is ErrBrokenPipe too (IPRT: VERR_NET_CONNECTION_RESET_BY_PEER)
 //	RTLocalIpcSessionFlush                (*Session).Flush                  nothing to wait for: Write returns once the kernel has the bytes
 //	RTLocalIpcSessionWaitForData          (*Session).WaitForData            Cancel wakes it with ErrCancelled (IPRT: VERR_TIMEOUT, a bug)
 //	RTLocalIpcSessionCancel               (*Session).Cancel                 sticky, as in IPRT

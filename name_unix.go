@@ -39,6 +39,14 @@ var passwdHome = func(uid int) (string, error) {
 
 func namePath(name string, flags Flags) (string, error) {
 	switch {
+	case flags&NativeName != 0 && strings.HasPrefix(name, "@"):
+		// The kernel gets "./@name": x/sys would read a bare leading '@' as
+		// Linux's abstract namespace, and a native name is always a file.
+		// The two bytes count against sun_path (IPRT: 107, here 105).
+		if _, err := fitSunPath("./" + name); err != nil {
+			return "", err
+		}
+		return name, nil
 	case flags&NativeName != 0:
 		return fitSunPath(name)
 	case flags&RestrictToUser != 0:

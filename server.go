@@ -20,9 +20,9 @@ type Session = session.Session
 // Server is a listening endpoint: RTLocalIpcServer, and a net.Listener.
 // Any goroutine may call any method.
 type Server struct {
-	f    *os.File        // the listening socket, parked on by AcceptSession; nil for Serve
-	rc   syscall.RawConn // accepts go through it, holding f's fd reference
-	ev   *acceptor       // Serve's listener on a reactor loop; nil for Listen
+	f     *os.File        // the listening socket, parked on by AcceptSession; nil for Serve
+	rc    syscall.RawConn // accepts go through it, holding f's fd reference
+	ev    *acceptor       // Serve's listener on a reactor loop; nil for Listen
 	path  string
 	ino   uint64 // of the socket file we bound: Close removes only that file
 	addr  *net.UnixAddr
@@ -235,14 +235,14 @@ func (s *Server) Addr() net.Addr { return s.addr }
 // SetAccessMode sets the socket file's permission bits to mode & 0777
 // (RTLocalIpcServerSetAccessMode). Clients already connected are not
 // affected. WithAccessMode does the same before the first client can connect.
+// If the path no longer holds this server's socket (removed, or replaced by
+// another file or server) nothing is changed and the error matches
+// ErrNotFound.
 func (s *Server) SetAccessMode(mode os.FileMode) error {
 	if s == nil || s.closed.Load() {
 		return ErrClosed
 	}
-	if err := os.Chmod(s.path, mode&os.ModePerm); err != nil {
-		return ipcerr.OSError("chmod", s.path, errors.Unwrap(err))
-	}
-	return nil
+	return sock.Chmod(s.path, s.ino, mode&os.ModePerm)
 }
 
 // GrantGroupAccess gives group gid read and write access to the socket and
@@ -253,8 +253,8 @@ func (s *Server) GrantGroupAccess(gid int) error {
 	if s == nil || s.closed.Load() {
 		return ErrClosed
 	}
-	if err := os.Chown(s.path, -1, gid); err != nil {
-		return ipcerr.OSError("chown", s.path, errors.Unwrap(err))
+	if err := sock.Chown(s.path, s.ino, gid); err != nil {
+		return err
 	}
 	return s.SetAccessMode(0o660)
 }

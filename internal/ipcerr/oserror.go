@@ -30,6 +30,21 @@ func (e *osError) Unwrap() []error {
 	return []error{e.sentinel, e.err}
 }
 
+// Timeout and Temporary make an OS failure a net.Error the way net's own
+// errors are: servers such as net/http retry an accept that failed on a
+// temporary condition (EMFILE, ENFILE, ECONNABORTED) instead of giving up,
+// and they test for it with a type assertion, not errors.As.
+func (e *osError) Timeout() bool { return errnoOf(e.err.Err).Timeout() }
+
+// Temporary reports whether the errno is one that may pass by itself.
+func (e *osError) Temporary() bool { return errnoOf(e.err.Err).Temporary() }
+
+func errnoOf(err error) syscall.Errno {
+	var errno syscall.Errno
+	errors.As(err, &errno)
+	return errno
+}
+
 // OSError wraps err, an errno from the system call behind op on path, so that
 // it reads as "localipc: op path: message", matches the sentinel the errno
 // stands for under errors.Is (and so reports that sentinel's code through

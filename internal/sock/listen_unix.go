@@ -149,6 +149,41 @@ func inode(fsPath string) (uint64, error) {
 	return uint64(st.Ino), nil
 }
 
+// Chmod sets the mode of the socket file at path if it is still the one with
+// inode ino: a server changes its own socket, never a file that replaced it
+// or, through a symlink, whatever the symlink points to.
+func Chmod(path string, ino uint64, mode os.FileMode) error {
+	fsPath, err := ours(path, ino)
+	if err != nil {
+		return err
+	}
+	return ipcerr.OSError("chmod", path, unix.Chmod(fsPath, uint32(mode.Perm())))
+}
+
+// Chown gives the socket file at path to group gid, if it is still the one
+// with inode ino (see Chmod); a symlink is never followed.
+func Chown(path string, ino uint64, gid int) error {
+	fsPath, err := ours(path, ino)
+	if err != nil {
+		return err
+	}
+	return ipcerr.OSError("chown", path, unix.Lchown(fsPath, -1, gid))
+}
+
+// ours returns the file-system path of path if it still names the socket
+// with inode ino, else an error matching ipcerr.ErrNotFound: the server's
+// socket is gone from there.
+func ours(path string, ino uint64) (string, error) {
+	fsPath, _, err := sockAddr(path)
+	if err != nil {
+		return "", err
+	}
+	if now, err := inode(fsPath); err != nil || now != ino {
+		return "", ipcerr.OSError("lstat", path, unix.ENOENT)
+	}
+	return fsPath, nil
+}
+
 // Unlink removes the socket file at path if it is still the one with inode
 // ino, so that a server going away never removes the name of a server that
 // replaced it. A missing file is not an error. Call it before closing the

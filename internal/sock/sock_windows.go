@@ -2,6 +2,7 @@ package sock
 
 import (
 	"context"
+	"os"
 
 	"github.com/localipc/localipc/internal/ipcerr"
 )
@@ -40,3 +41,9 @@ func Send(fd int, p []byte) (int, error) { return 0, ipcerr.ErrNotSupported }
 
 // Close is never reached on Windows: no call above returns a descriptor.
 func Close(fd int) error { return ipcerr.ErrNotSupported }
+
+// Chmod is never reached on Windows: no server is made there.
+func Chmod(path string, ino uint64, mode os.FileMode) error { return ipcerr.ErrNotSupported }
+
+// Chown is never reached on Windows: no server is made there.
+func Chown(path string, ino uint64, gid int) error { return ipcerr.ErrNotSupported }
