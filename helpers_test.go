@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/localipc/localipc"
+	"github.com/localipc/localipc/internal/testutil"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 )
@@ -128,33 +129,16 @@ func pair(t testing.TB) (client, server *localipc.Session) {
 	return client, server
 }
 
-// within fails the test if ch delivers nothing within d.
+// within, async and openFDs are testutil's, under the short names the
+// tests of this package use.
 func within[T any](t testing.TB, ch <-chan T, d time.Duration, what string) T {
 	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(d):
-		require.FailNow(t, "timed out waiting for "+what)
-	}
-	var zero T
-	return zero
+	return testutil.Within(t, ch, d, what)
 }
 
-// async runs f in a goroutine and returns a channel with its result.
-func async[T any](f func() T) <-chan T {
-	ch := make(chan T, 1)
-	go func() { ch <- f() }()
-	return ch
-}
+func async[T any](f func() T) <-chan T { return testutil.Async(f) }
 
-// openFDs counts this process's open descriptors.
-func openFDs(t testing.TB) int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	require.NoError(t, err)
-	return len(ents)
-}
+func openFDs(t testing.TB) int { t.Helper(); return testutil.OpenFDs(t) }
 
 // noFDLeak checks at cleanup that the test left as many descriptors open as
 // it found. Register it first, so that it runs after every other cleanup.

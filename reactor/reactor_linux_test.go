@@ -2,12 +2,12 @@ package reactor
 
 import (
 	"math/rand/v2"
-	"os"
 	"runtime"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/localipc/localipc/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -41,18 +41,9 @@ func rawSocketpair() (int, int, error) {
 	return fds[0], fds[1], err
 }
 
-// within fails the test if ch does not deliver within d; every wait in these
-// tests is bounded this way.
 func within[T any](t testing.TB, ch <-chan T, d time.Duration, what string) T {
 	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(d):
-		require.FailNow(t, "timed out waiting for "+what)
-	}
-	var zero T
-	return zero
+	return testutil.Within(t, ch, d, what)
 }
 
 // call runs f on the loop and waits for it, at most 10 seconds.
@@ -66,12 +57,7 @@ func call(t testing.TB, l *Loop, f func()) error {
 	return nil
 }
 
-func openFDs(t testing.TB) int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	require.NoError(t, err)
-	return len(ents)
-}
+func openFDs(t testing.TB) int { t.Helper(); return testutil.OpenFDs(t) }
 
 func TestPostRunsEveryTaskOnceInOrderWithCoalescedWakeups(t *testing.T) {
 	for _, mode := range allModes {
