@@ -37,7 +37,7 @@ func main() {
 	case "serve":
 		err = runServe(ctx, args)
 	case "connect":
-		err = runConnect(ctx, args)
+		err = runConnect(ctx, args, os.Stdin, os.Stdout)
 	case "bench":
 		err = runBench(args)
 	case "-h", "--help", "help":
@@ -96,9 +96,7 @@ func runServe(ctx context.Context, args []string) error {
 	fmt.Fprintf(os.Stderr, "listening on %s\n", srv.Addr())
 	go func() { <-ctx.Done(); srv.Close() }()
 	if *useHTTP {
-		err = http.Serve(srv, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			fmt.Fprintf(w, "hello from localipc on %s, you asked for %s\n", srv.Addr(), r.URL.Path)
-		}))
+		err = http.Serve(srv, helloHandler(srv))
 	} else {
 		err = serveEcho(srv)
 	}
@@ -106,6 +104,14 @@ func runServe(ctx context.Context, args []string) error {
 		return nil
 	}
 	return err
+}
+
+// helloHandler answers every request with where it was served and what was
+// asked.
+func helloHandler(srv *localipc.Server) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "hello from localipc on %s, you asked for %s\n", srv.Addr(), r.URL.Path)
+	})
 }
 
 // serveEcho echoes every session until the server closes: a goroutine per
@@ -130,7 +136,10 @@ func serveEcho(srv *localipc.Server) error {
 	}
 }
 
-func runConnect(ctx context.Context, args []string) error {
+// runConnect copies in to the session and the session to out, like socat:
+// the end of in half-closes the session, and the command ends when the
+// server ends the stream.
+func runConnect(ctx context.Context, args []string, in io.Reader, out io.Writer) error {
 	fs := flag.NewFlagSet("connect", flag.ContinueOnError)
 	native := nameFlags(fs)
 	name, flags, err := oneName(fs, args, native)
@@ -145,7 +154,7 @@ func runConnect(ctx context.Context, args []string) error {
 	go func() { <-ctx.Done(); s.Cancel() }()
 	copied := make(chan error, 1)
 	go func() {
-		_, err := io.Copy(s, os.Stdin)
+		_, err := io.Copy(s, in)
 		if err == nil {
 			// Like socat: the end of our input is the end of what we send;
 			// the answer may still be coming.
@@ -153,7 +162,7 @@ func runConnect(ctx context.Context, args []string) error {
 		}
 		copied <- err
 	}()
-	if _, err = io.Copy(os.Stdout, s); errors.Is(err, localipc.ErrCancelled) {
+	if _, err = io.Copy(out, s); errors.Is(err, localipc.ErrCancelled) {
 		return nil
 	}
 	if err != nil {
