@@ -567,3 +567,50 @@ func serveEchoSessions(srv *localipc.Server) <-chan struct{} {
 	}()
 	return done
 }
+
+// TestCallbackSessionsHaveNoReads: the handler receives a callback
+// session's data, so the reading calls say so, as ErrNotSupported.
+func TestCallbackSessionsHaveNoReads(t *testing.T) {
+	noFDLeak(t)
+	r := newReactor(t)
+	opened := make(chan *localipc.Session, 1)
+	_, name := serve(t, &funcHandler{open: func(s *localipc.Session) error { opened <- s; return nil }}, localipc.WithReactor(r))
+	dial(t, name)
+	s := within(t, opened, 10*time.Second, "OnOpen")
+	buf := make([]byte, 1)
+	for _, c := range []struct {
+		name string
+		err  error
+	}{
+		{"Read", func() error { _, err := s.Read(buf); return err }()},
+		{"ReadNB", func() error { _, err := s.ReadNB(buf); return err }()},
+		{"ReadFull", s.ReadFull(buf)},
+		{"WaitForData", s.WaitForData(0)},
+		{"SyscallConn", func() error { _, err := s.SyscallConn(); return err }()},
+	} {
+		expect(t, c.err, localipc.ErrNotSupported, ipcerr.VERR_NOT_SUPPORTED, c.name)
+	}
+}
+
+// TestInputLimit: a handler that never consumes cannot make the server
+// hold unbounded input: past WithMaxInput the session ends.
+func TestInputLimit(t *testing.T) {
+	noFDLeak(t)
+	r := newReactor(t)
+	log := newCloseLog(t)
+	const limit = 64 << 10
+	_, name := serve(t, &funcHandler{
+		data:  func(*localipc.Session, []byte) int { return 0 }, // waits for a frame that never completes
+		close: log.onClose,
+	}, localipc.WithReactor(r), localipc.WithMaxInput(limit))
+	c := dial(t, name)
+	_, err := c.Write(make([]byte, 4*limit))
+	// The server may end the session before it has read all of it.
+	if err != nil {
+		expect(t, err, localipc.ErrBrokenPipe, ipcerr.VERR_BROKEN_PIPE, "Write to a session ended for its input")
+	}
+	log.wait(1, 10*time.Second)
+	for _, err := range log.errs {
+		assert.ErrorIs(t, err, localipc.ErrInputLimit)
+	}
+}
