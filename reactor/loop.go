@@ -124,7 +124,7 @@ func newLoop(id int, cfg *config) (*Loop, error) {
 		events: make([]event, maxEvents),
 	}
 	if l.mode == WaitNetpoll {
-		if l.parker, err = newParker(p.fd()); err != nil {
+		if l.parker, err = newParker(p.fd(), l.pollNow); err != nil {
 			p.close()
 			return nil, err
 		}
@@ -277,7 +277,12 @@ func (l *Loop) run() {
 		l.stats.iterations.Add(1)
 		n := l.wait()
 		l.dispatch(l.events[:n])
-		l.runTasks(l.budget)
+		// With no wake-up pending and nothing left over there is no task to
+		// take, except perhaps from a post between its append and its CAS,
+		// whose own wake-up brings the loop back: the lock can be skipped.
+		if l.wakePending.Load() != 0 || l.next < len(l.pending) {
+			l.runTasks(l.budget)
+		}
 		l.fireTimers()
 	}
 	l.shutdown()
@@ -294,17 +299,16 @@ func (l *Loop) wait() int {
 		deadline = when
 		timeout = max(time.Until(when), 0)
 	}
-	n, _ := l.poller.wait(l.events, 0)
-	if n > 0 || timeout == 0 {
-		return n
-	}
-	switch l.mode {
-	case WaitNetpoll:
-		n = l.parker.park(deadline, func() int {
-			n, _ := l.poller.wait(l.events, 0)
-			return n
-		})
-	case WaitBusy:
+	// Each way of waiting polls before it blocks, so none needs a poll of
+	// its own first: one epoll_wait fewer per iteration.
+	var n int
+	switch {
+	case timeout == 0:
+		n, _ = l.poller.wait(l.events, 0)
+	case l.mode == WaitNetpoll:
+		n = l.parker.park(deadline)
+	case l.mode == WaitBusy:
+		n, _ = l.poller.wait(l.events, 0)
 		for i := 0; i < busySpins && n == 0; i++ {
 			runtime.Gosched()
 			n, _ = l.poller.wait(l.events, 0)
@@ -315,6 +319,12 @@ func (l *Loop) wait() int {
 	default:
 		n, _ = l.poller.wait(l.events, msec(timeout))
 	}
+	return n
+}
+
+// pollNow collects the ready events without waiting.
+func (l *Loop) pollNow() int {
+	n, _ := l.poller.wait(l.events, 0)
 	return n
 }
 
@@ -386,6 +396,9 @@ func (l *Loop) runTasks(budget int) {
 }
 
 func (l *Loop) fireTimers() {
+	if l.timers.Len() == 0 {
+		return
+	}
 	now := time.Now()
 	for {
 		when, ok := l.timers.next()

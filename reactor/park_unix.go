@@ -22,9 +22,16 @@ type parker struct {
 	f        *os.File
 	rc       syscall.RawConn
 	deadline time.Time // the read deadline currently set on f
+
+	// poll collects events without blocking; readFn calls it for the runtime
+	// and keeps its result in n. Both are made once, so that parking, which
+	// happens on every idle iteration, allocates nothing.
+	poll   func() int
+	n      int
+	readFn func(uintptr) bool
 }
 
-func newParker(queueFD int) (*parker, error) {
+func newParker(queueFD int, poll func() int) (*parker, error) {
 	// A duplicate, so that os.File owns (and closes) its own descriptor while
 	// the poller keeps closing the original.
 	dup, err := unix.FcntlInt(uintptr(queueFD), unix.F_DUPFD_CLOEXEC, 0)
@@ -42,29 +49,33 @@ func newParker(queueFD int) (*parker, error) {
 		f.Close()
 		return nil, fmt.Errorf("reactor: kernel queue is not pollable by the runtime: %w", err)
 	}
-	return &parker{f: f, rc: rc}, nil
+	p := &parker{f: f, rc: rc, poll: poll}
+	p.readFn = p.pollOnce
+	return p, nil
+}
+
+// pollOnce is the RawConn.Read callback: true (done) when there are events.
+func (p *parker) pollOnce(uintptr) bool {
+	p.n = p.poll()
+	return p.n > 0
 }
 
 // park blocks the calling goroutine until poll reports events or deadline
-// passes (a zero deadline never passes). poll must not block. It returns what
-// the last poll returned.
-func (p *parker) park(deadline time.Time, poll func() int) int {
+// passes (a zero deadline never passes). It returns what the last poll
+// returned.
+func (p *parker) park(deadline time.Time) int {
 	if !deadline.Equal(p.deadline) {
 		p.f.SetReadDeadline(deadline)
 		p.deadline = deadline
 	}
-	n := 0
+	p.n = 0
 	// RawConn.Read calls poll first and parks only when it returns false; an
 	// event that arrives between that poll and the park makes the queue
 	// readable and marks the runtime's descriptor ready, so it is not lost.
-	err := p.rc.Read(func(uintptr) bool {
-		n = poll()
-		return n > 0
-	})
-	if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+	if err := p.rc.Read(p.readFn); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
 		return 0
 	}
-	return n
+	return p.n
 }
 
 func (p *parker) close() error { return p.f.Close() }

@@ -11,8 +11,8 @@ import (
 // GetQueuedCompletionStatusEx instead.
 type parker struct{}
 
-func newParker(int) (*parker, error) { return nil, ipcerr.ErrNotSupported }
+func newParker(int, func() int) (*parker, error) { return nil, ipcerr.ErrNotSupported }
 
-func (p *parker) park(time.Time, func() int) int { return 0 }
+func (p *parker) park(time.Time) int { return 0 }
 
 func (p *parker) close() error { return nil }
