@@ -2,6 +2,7 @@ package reactor
 
 import (
 	"context"
+	"errors"
 	"math"
 	"runtime"
 	"runtime/pprof"
@@ -59,6 +60,9 @@ type Loop struct {
 	parker *parker // WaitNetpoll only
 	done   chan struct{}
 	gid    atomic.Uint64 // the loop goroutine's id, for OnLoop
+
+	attachOnce sync.Once
+	attachment any // the layer above's, see Attachment
 
 	// Cross-goroutine task queue. wakePending is 1 from the first post after
 	// the loop last took the queue until the loop takes it again, so that a
@@ -142,21 +146,23 @@ func (l *Loop) ID() int { return l.id }
 // once the reactor is closing.
 func (l *Loop) Post(task func()) error {
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	if l.closed {
-		l.mu.Unlock()
 		return ipcerr.ErrClosed
 	}
 	l.queue = append(l.queue, task)
-	l.mu.Unlock()
 	l.stats.posts.Add(1)
 	// The CAS happens after the append: if the loop reset wakePending before
 	// taking the queue, this post either is in the queue it takes or sees the
 	// reset and wakes it again, so no task waits for an unrelated wake-up.
+	// Both happen under mu, which shutdown takes to refuse posts before it
+	// closes the poller: a wake-up can never be written to a closed eventfd,
+	// whose number another file may have by then.
 	if l.wakePending.CompareAndSwap(0, 1) {
 		l.stats.wakeWrites.Add(1)
-		if err := l.poller.wake(); err != nil {
-			return err
-		}
+		// A failed wake-up cannot be undone: the task is queued and runs at
+		// the latest when the loop shuts down. Nothing to report.
+		l.poller.wake()
 	}
 	return nil
 }
@@ -164,6 +170,9 @@ func (l *Loop) Post(task func()) error {
 // Call runs f on the loop and waits until it has returned. Any goroutine but
 // the loop's own may call it (from the loop it would wait for itself forever).
 func (l *Loop) Call(f func()) error {
+	if l.OnLoop() {
+		return errCallOnLoop
+	}
 	done := make(chan struct{})
 	if err := l.Post(func() { f(); close(done) }); err != nil {
 		return err
@@ -171,6 +180,8 @@ func (l *Loop) Call(f func()) error {
 	<-done
 	return nil
 }
+
+var errCallOnLoop = errors.New("reactor: Call from the loop's own goroutine would wait for itself")
 
 // Register starts watching fd for readability, writability and hang-up,
 // edge-triggered: h gets an event each time a condition newly holds, so it
@@ -232,9 +243,29 @@ func (l *Loop) release(idx uint32) {
 }
 
 // OnLoop reports whether the caller runs on the loop's own goroutine: in a
-// handler, a timer or a posted task. Layers above use it to never block the
-// loop. It costs about a microsecond; any goroutine.
+// handler, a timer or a posted task. It costs about a microsecond; any
+// goroutine.
 func (l *Loop) OnLoop() bool { return goid() == l.gid.Load() }
+
+// loopGoroutines holds the goroutine id of every running loop, of every
+// reactor, for OnAnyLoop.
+var loopGoroutines sync.Map // uint64 -> *Loop
+
+// OnAnyLoop reports whether the caller runs on some loop's goroutine, of
+// any reactor. Layers above use it to never block a loop: a handler on one
+// loop that waited for a session of another could stop both. It costs about
+// a microsecond; any goroutine.
+func OnAnyLoop() bool {
+	_, ok := loopGoroutines.Load(goid())
+	return ok
+}
+
+// Attachment returns the value the layer above keeps with the loop, made by
+// newValue on first use; it lives and dies with the loop. Any goroutine.
+func (l *Loop) Attachment(newValue func() any) any {
+	l.attachOnce.Do(func() { l.attachment = newValue() })
+	return l.attachment
+}
 
 // Stats returns a snapshot of the loop's counters; any goroutine.
 func (l *Loop) Stats() LoopStats {
@@ -268,7 +299,10 @@ func (l *Loop) start() {
 }
 
 func (l *Loop) run() {
-	l.gid.Store(goid())
+	id := goid()
+	l.gid.Store(id)
+	loopGoroutines.Store(id, l)
+	defer loopGoroutines.Delete(id)
 	if l.mode == WaitLocked {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -474,8 +475,49 @@ func TestOnLoopTellsTheLoopGoroutine(t *testing.T) {
 	r := newTestReactor(t, WithLoops(2))
 	a, b := r.Loops()[0], r.Loops()[1]
 	assert.False(t, a.OnLoop(), "the test goroutine")
-	var onA, onB bool
-	require.NoError(t, call(t, a, func() { onA, onB = a.OnLoop(), b.OnLoop() }))
+	assert.False(t, OnAnyLoop(), "the test goroutine")
+	var onA, onB, onAny bool
+	require.NoError(t, call(t, a, func() { onA, onB, onAny = a.OnLoop(), b.OnLoop(), OnAnyLoop() }))
 	assert.True(t, onA)
 	assert.False(t, onB, "another loop's goroutine")
+	assert.True(t, onAny)
+	var callErr error
+	require.NoError(t, call(t, a, func() { callErr = a.Call(func() {}) }))
+	assert.ErrorIs(t, callErr, errCallOnLoop, "Call from its own loop fails instead of waiting forever")
+}
+
+func TestPostRacingCloseNeverWakesAClosedLoop(t *testing.T) {
+	// A poster that queues its task just before the loop shuts down must
+	// either see ErrClosed or have its task run; it must never write its
+	// wake-up after the eventfd is closed (its number may be reused).
+	for i := 0; i < 300; i++ {
+		r, err := New(WithLoops(1))
+		require.NoError(t, err)
+		l := r.Loops()[0]
+		var ran atomic.Int64
+		var accepted atomic.Int64
+		var wg sync.WaitGroup
+		for p := 0; p < 4; p++ {
+			wg.Go(func() {
+				for k := 0; k < 50; k++ {
+					if l.Post(func() { ran.Add(1) }) == nil {
+						accepted.Add(1)
+					}
+				}
+			})
+		}
+		require.NoError(t, r.Close())
+		wg.Wait()
+		assert.Equal(t, accepted.Load(), ran.Load(), "every accepted task ran")
+	}
+}
+
+func TestAttachmentIsMadeOnce(t *testing.T) {
+	r := newTestReactor(t, WithLoops(1))
+	l := r.Loops()[0]
+	made := 0
+	v1 := l.Attachment(func() any { made++; return &made })
+	v2 := l.Attachment(func() any { made++; return nil })
+	assert.Same(t, v1, v2)
+	assert.Equal(t, 1, made)
 }
