@@ -26,6 +26,8 @@ type LoopStats = session.LoopStats
 // input than WithMaxInput allows.
 var ErrInputLimit = session.ErrInputLimit
 
+var errShutdownOnLoop = fmt.Errorf("%w: Shutdown waits for sessions served by the reactor's loops, so it cannot run on one; call Close there", ErrNotSupported)
+
 var errServed = fmt.Errorf("%w: the server hands its sessions to a Handler", ErrNotSupported)
 
 // acceptBackoff is how long a Serve listener pauses when the process is out
@@ -57,15 +59,18 @@ func Serve(name string, flags Flags, h Handler, opts ...Option) (*Server, error)
 	}
 	a.cfg = session.Config{Handler: h, Limits: o.limits, Tracker: a}
 	srv.ev = a
-	registered := make(chan error, 1)
-	if err := a.loop.Post(func() {
+	register := func() error {
 		var err error
 		a.reg, err = a.loop.Register(fd, a)
-		registered <- err
-	}); err != nil {
-		registered <- err
+		return err
 	}
-	if err := <-registered; err != nil {
+	var err2 error
+	if a.loop.OnLoop() {
+		err2 = register() // Serve from a handler of that very loop
+	} else if err := a.loop.Call(func() { err2 = register() }); err != nil {
+		err2 = err
+	}
+	if err := err2; err != nil {
 		sock.Unlink(path, ino)
 		sock.Close(fd)
 		return nil, err
@@ -148,12 +153,15 @@ func (a *acceptor) Gone(s *Session) {
 	}
 }
 
-// stop closes the listening socket on its loop; any goroutine.
+// stop closes the listening socket on its loop; any goroutine. From the
+// loop itself (a handler closing its server) it closes it at once; if the
+// reactor is closing, its Shutdown event closes the socket.
 func (a *acceptor) stop() {
-	if a.loop.Post(a.closeListener) != nil {
-		// The reactor is closing: its Shutdown event closes the socket.
+	if a.loop.OnLoop() {
+		a.closeListener()
 		return
 	}
+	a.loop.Post(a.closeListener)
 }
 
 func (a *acceptor) closeListener() {
@@ -181,6 +189,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s == nil {
 		return nil
 	}
+	if s.ev != nil && reactor.OnAnyLoop() {
+		return errShutdownOnLoop
+	}
 	err := s.Close()
 	if err == ErrClosed {
 		err = nil
@@ -189,6 +200,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return err
 	}
 	a := s.ev
+	// Whoever closed the server, the listener must be gone before sessions
+	// are counted: else one accepted after the count would be missed.
+	a.waitStopped()
 	idle := a.idleChan()
 	select {
 	case <-idle:

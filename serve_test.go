@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -612,5 +613,133 @@ func TestInputLimit(t *testing.T) {
 	log.wait(1, 10*time.Second)
 	for _, err := range log.errs {
 		assert.ErrorIs(t, err, localipc.ErrInputLimit)
+	}
+}
+
+// TestHandlerWritingToAnotherLoopsSessionNeverBlocks: a handler on one loop
+// writes to a session of another loop whose peer does not read. The loop
+// must keep serving; past the hard cap the write says ErrTryAgain.
+func TestHandlerWritingToAnotherLoopsSessionNeverBlocks(t *testing.T) {
+	noFDLeak(t)
+	r, err := reactor.New(reactor.WithLoops(2))
+	require.NoError(t, err)
+	t.Cleanup(func() { r.Close() })
+	const high = 16 << 10
+	opened := make(chan *localipc.Session, 2)
+	results := make(chan error, 1)
+	_, name := serve(t, &funcHandler{
+		open: func(s *localipc.Session) error { opened <- s; return nil },
+		data: func(s *localipc.Session, b []byte) int {
+			if string(b) == "flood" {
+				other := s.Value().(*localipc.Session)
+				chunk := make([]byte, 8<<10)
+				var err error
+				for i := 0; i < 1000 && err == nil; i++ {
+					_, err = other.Write(chunk)
+				}
+				results <- err
+			}
+			s.Write(b)
+			return len(b)
+		},
+	}, localipc.WithReactor(r), localipc.WithWatermarks(high/4, high))
+	c1 := dial(t, name)
+	s1 := within(t, opened, 10*time.Second, "OnOpen 1")
+	dial(t, name) // never reads
+	s2 := within(t, opened, 10*time.Second, "OnOpen 2")
+	require.NotSame(t, s1, s2)
+	s1.SetValue(s2)
+	s2.SetValue(s1)
+	_, err = c1.Write([]byte("flood"))
+	require.NoError(t, err)
+	expect(t, within(t, results, 10*time.Second, "the flooding handler"), localipc.ErrTryAgain, ipcerr.VINF_TRY_AGAIN, "Write past the hard cap from a loop")
+	// The loop that flooded still serves its session.
+	require.NoError(t, c1.SetReadDeadline(time.Now().Add(10*time.Second)))
+	got := make([]byte, 5)
+	require.NoError(t, c1.ReadFull(got))
+	assert.Equal(t, "flood", string(got))
+}
+
+func TestServerCloseFromItsOwnHandler(t *testing.T) {
+	noFDLeak(t)
+	r, err := reactor.New(reactor.WithLoops(1)) // the handler runs on the listener's loop
+	require.NoError(t, err)
+	t.Cleanup(func() { r.Close() })
+	// The server reaches the handler through a channel: the socket that
+	// orders the two is invisible to the race detector.
+	srvCh := make(chan *localipc.Server, 1)
+	closed := make(chan error, 1)
+	name := uniqueName(t)
+	srv, err := localipc.Serve(name, 0, &funcHandler{data: func(s *localipc.Session, b []byte) int {
+		srv := <-srvCh
+		closed <- srv.Close()
+		expect(t, srv.Shutdown(context.Background()), localipc.ErrNotSupported, ipcerr.VERR_NOT_SUPPORTED, "Shutdown on a loop")
+		s.Close()
+		return len(b)
+	}}, localipc.WithReactor(r))
+	require.NoError(t, err)
+	srvCh <- srv
+	c := dial(t, name)
+	_, err = c.Write([]byte("quit"))
+	require.NoError(t, err)
+	assert.NoError(t, within(t, closed, 10*time.Second, "Close from the handler"))
+	_, err = localipc.Dial(name, 0)
+	expect(t, err, localipc.ErrNotFound, ipcerr.VERR_FILE_NOT_FOUND, "Dial after Close")
+	_, err = c.Read(make([]byte, 1))
+	assert.Equal(t, io.EOF, err)
+}
+
+func TestCancelledCallbackSessionEndsWhenThePeerLeaves(t *testing.T) {
+	noFDLeak(t)
+	r := newReactor(t)
+	log := newCloseLog(t)
+	_, name := serve(t, &funcHandler{
+		open:  func(s *localipc.Session) error { return s.Cancel() },
+		data:  func(*localipc.Session, []byte) int { t.Error("OnData on a cancelled session"); return 0 },
+		close: log.onClose,
+	}, localipc.WithReactor(r))
+	c := dial(t, name)
+	_, err := c.Write([]byte("ignored"))
+	require.NoError(t, err)
+	require.NoError(t, c.Close())
+	log.wait(1, 10*time.Second)
+	for s, err := range log.errs {
+		assert.ErrorIs(t, err, localipc.ErrCancelled)
+		assert.EqualValues(t, uint32(math.MaxUint32), s.Retain(), "Retain of an ended session")
+	}
+}
+
+func TestCallbackFlushAndCloseWriteWokenByCancel(t *testing.T) {
+	noFDLeak(t)
+	r := newReactor(t)
+	opened := make(chan *localipc.Session, 1)
+	srv, name := serve(t, &funcHandler{open: func(s *localipc.Session) error { opened <- s; return nil }},
+		localipc.WithReactor(r), localipc.WithWatermarks(4<<10, 16<<10), localipc.WithLinger(100*time.Millisecond))
+	dial(t, name) // never reads
+	s := within(t, opened, 10*time.Second, "OnOpen")
+	require.NoError(t, s.SetWriteDeadline(time.Now().Add(100*time.Millisecond)))
+	for {
+		if _, err := s.Write(make([]byte, 8<<10)); err != nil {
+			break // the queue is full and stays full
+		}
+	}
+	require.NoError(t, s.SetWriteDeadline(time.Time{}))
+	flushed := async(s.Flush)
+	closedWrite := async(s.CloseWrite)
+	select {
+	case err := <-flushed:
+		require.FailNow(t, "Flush returned with the queue full", "%v", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	require.NoError(t, s.Cancel())
+	expect(t, within(t, flushed, 10*time.Second, "Flush"), localipc.ErrCancelled, ipcerr.VERR_CANCELLED, "Flush")
+	expect(t, within(t, closedWrite, 10*time.Second, "CloseWrite"), localipc.ErrCancelled, ipcerr.VERR_CANCELLED, "CloseWrite")
+	require.NoError(t, s.Close())
+	// The lingering Close gives up after Linger; no timer outlives it.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	assert.NoError(t, srv.Shutdown(ctx), "the session ended by itself, after Linger")
+	for _, st := range srv.Stats() {
+		assert.Zero(t, st.Timers, "timers left on loop %d", st.Loop)
 	}
 }

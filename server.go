@@ -30,8 +30,8 @@ type Server struct {
 
 	peerCheck func(pid, uid, gid int) error
 
-	// mu orders Cancel against Close so that both wake a pending accept
-	// through the one deadline they set.
+	// mu serializes the cancels of Cancel and Close, which both move the
+	// listener's read deadline (or stop Serve's acceptor).
 	mu        sync.Mutex
 	cancelled atomic.Bool // sticky
 	closed    atomic.Bool
@@ -114,9 +114,10 @@ func (s *Server) check() error {
 }
 
 // AcceptSession waits for a client and returns its session
-// (RTLocalIpcServerListen). After Cancel, it and every later call return
-// ErrCancelled; after Close, ErrClosed. Several goroutines may wait at once;
-// each client goes to one of them.
+// (RTLocalIpcServerListen). Cancel, or Close, wakes a pending call with
+// ErrCancelled (as IPRT's destroy does); after Cancel every later call
+// returns ErrCancelled, after Close ErrClosed. Several goroutines may wait
+// at once; each client goes to one of them.
 func (s *Server) AcceptSession() (*Session, error) {
 	if err := s.check(); err != nil {
 		return nil, err
@@ -220,7 +221,7 @@ func (s *Server) Close() error {
 	// name, and the inode check is what keeps us off its file.
 	err := sock.Unlink(s.path, s.ino)
 	if s.ev != nil {
-		s.ev.waitStopped()
+		s.ev.waitStopped() // at once on the loop: cancel closed it there
 		return err
 	}
 	if cerr := s.f.Close(); err == nil {

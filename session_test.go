@@ -108,8 +108,11 @@ func TestCloseDuringBlockedCall(t *testing.T) {
 			case <-time.After(20 * time.Millisecond):
 			}
 			expect(t, client.Close(), nil, ipcerr.VINF_SUCCESS, "Close")
-			// IPRT: the reader of a closed session wakes with VERR_CANCELLED.
-			expect(t, within(t, done, 5*time.Second, "the blocked call"), localipc.ErrCancelled, ipcerr.VERR_CANCELLED, bc.name)
+			// IPRT: the reader of a closed session wakes with VERR_CANCELLED;
+			// net.Conn code expects net.ErrClosed: the error is both.
+			err := within(t, done, 5*time.Second, "the blocked call")
+			expect(t, err, localipc.ErrCancelled, ipcerr.VERR_CANCELLED, bc.name)
+			assert.ErrorIs(t, err, net.ErrClosed)
 			// Then every call finds the session gone: closed wins.
 			expect(t, bc.call(client), localipc.ErrClosed, ipcerr.VERR_INVALID_HANDLE, bc.name+" after Close")
 			expect(t, client.Close(), localipc.ErrClosed, ipcerr.VERR_INVALID_HANDLE, "second Close")
@@ -450,4 +453,15 @@ func TestPeerKilledMidWrite(t *testing.T) {
 	require.NoError(t, cmd.Process.Kill())
 	cmd.Wait()
 	expect(t, within(t, wrote, 30*time.Second, "Write"), localipc.ErrBrokenPipe, ipcerr.VERR_BROKEN_PIPE, "Write to a killed peer")
+}
+
+func TestWaitForDataZeroIgnoresAPassedReadDeadline(t *testing.T) {
+	noFDLeak(t)
+	client, server := pair(t)
+	_, err := server.Write([]byte("x"))
+	require.NoError(t, err)
+	require.NoError(t, client.SetReadDeadline(time.Now().Add(-time.Second)))
+	expect(t, client.WaitForData(0), nil, ipcerr.VINF_SUCCESS, "WaitForData(0) with data and a passed read deadline")
+	_, err = client.Read(make([]byte, 1))
+	expect(t, err, os.ErrDeadlineExceeded, ipcerr.VERR_TIMEOUT, "Read keeps the deadline")
 }

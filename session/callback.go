@@ -42,7 +42,7 @@ type Limits struct {
 	// which a Write from a goroutine other than a loop waits.
 	HighWater int
 	// LowWater is the output queue size at or below which reading resumes
-	// and waiting writers go on.
+	// and writers that waited at HighWater go on.
 	LowWater int
 	// MaxInput is how many unconsumed input bytes OnData may leave behind;
 	// a session that needs more is ended with ErrInputLimit.
@@ -89,14 +89,10 @@ type loopState struct {
 	queuedMax atomic.Int64
 }
 
-var loopStates sync.Map // *reactor.Loop -> *loopState
-
+// stateOf returns the loop's loopState, kept with the loop so that it goes
+// when the loop goes.
 func stateOf(l *reactor.Loop) *loopState {
-	if st, ok := loopStates.Load(l); ok {
-		return st.(*loopState)
-	}
-	st, _ := loopStates.LoadOrStore(l, &loopState{buf: make([]byte, 64<<10)})
-	return st.(*loopState)
+	return l.Attachment(func() any { return &loopState{buf: make([]byte, 64<<10)} }).(*loopState)
 }
 
 // LoopStats is one loop's counters for the sessions it serves by callbacks.
@@ -176,12 +172,13 @@ type evConn struct {
 	cfg  *Config
 
 	// loop-owned
-	reg       reactor.Registration
-	readTimer *reactor.Timer
-	in        []byte // unconsumed input, nil when empty
-	paused    bool   // reading stopped until the output queue drains
-	ended     bool   // OnClose has run
-	lingering bool   // Close is flushing the queue before it closes
+	reg         reactor.Registration
+	readTimer   *reactor.Timer
+	lingerTimer *reactor.Timer
+	in          []byte // unconsumed input, nil when empty
+	paused      bool   // reading stopped until the output queue drains
+	ended       bool   // OnClose has run
+	lingering   bool   // Close is flushing the queue before it closes
 
 	// mu guards the descriptor's life for other goroutines (it is closed
 	// under mu, so a writer holding mu never sends on a reused number) and
@@ -284,6 +281,12 @@ func (c *evConn) queued() int {
 func (c *evConn) readAll(hangUp bool) {
 	for !c.ended {
 		if c.s.cancelled.Load() || c.lingering {
+			// No more OnData; but a peer that hangs up still ends the
+			// session, or a cancelled session nobody closes would never run
+			// OnClose and Shutdown would wait for it forever.
+			if hangUp && !c.lingering {
+				c.end(ipcerr.ErrCancelled)
+			}
 			return
 		}
 		c.mu.Lock()
@@ -446,25 +449,27 @@ func (c *evConn) usable() error {
 func (c *evConn) write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	onLoop := -1 // unknown until the queue is full: OnLoop costs a microsecond
-	for {
-		if err := c.usable(); err != nil {
-			return 0, err
-		}
-		if c.queued() < c.cfg.Limits.HighWater {
-			break
-		}
-		if onLoop < 0 {
-			onLoop = 0
-			if c.loop.OnLoop() {
-				onLoop = 1
+	if err := c.usable(); err != nil {
+		return 0, err
+	}
+	if lim := &c.cfg.Limits; c.queued() >= lim.HighWater {
+		// Only now is it worth a microsecond to ask who is calling.
+		if reactor.OnAnyLoop() {
+			// A loop never waits: the session's own reading pauses instead.
+			// A handler that writes to sessions it is not reading from
+			// (another session, a timer) meets a hard cap.
+			if c.queued()+len(p) > hardCap(lim) {
+				return 0, ipcerr.ErrTryAgain
 			}
-		}
-		if onLoop == 1 {
-			break // the loop never waits; reading the session pauses instead
-		}
-		if err := c.wait(); err != nil {
-			return 0, err
+		} else {
+			for c.queued() > lim.LowWater {
+				if err := c.wait(); err != nil {
+					return 0, err
+				}
+				if err := c.usable(); err != nil {
+					return 0, err
+				}
+			}
 		}
 	}
 	n := 0
@@ -505,14 +510,17 @@ func (c *evConn) write(p []byte) (int, error) {
 
 // flushWait waits until the queue is empty: the bytes are in the kernel. On
 // a loop goroutine it cannot wait and reports ErrTryAgain while bytes remain.
+// Unlike IPRT's Flush, which never waits, it can block, so Cancel wakes it.
 func (c *evConn) flushWait() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for c.queued() > 0 {
-		if c.fd < 0 {
+		switch {
+		case c.fd < 0:
 			return ipcerr.ErrClosed
-		}
-		if c.loop.OnLoop() {
+		case c.s.cancelled.Load():
+			return ipcerr.ErrCancelled
+		case reactor.OnAnyLoop():
 			return ipcerr.ErrTryAgain
 		}
 		if err := c.wait(); err != nil {
@@ -521,6 +529,11 @@ func (c *evConn) flushWait() error {
 	}
 	return nil
 }
+
+// hardCap bounds the queue of a session written to from a loop: such writes
+// never wait, and pausing the session's reading bounds only what its own
+// handler writes.
+func hardCap(lim *Limits) int { return 4 * lim.HighWater }
 
 // close asks the loop to end the session after flushing what is queued.
 // Any goroutine.
@@ -548,7 +561,7 @@ func (c *evConn) startClose() {
 		c.end(err)
 		return
 	}
-	c.loop.AfterFunc(c.cfg.Limits.Linger, func() { c.end(ipcerr.ErrTimeout) })
+	c.lingerTimer = c.loop.AfterFunc(c.cfg.Limits.Linger, func() { c.end(ipcerr.ErrTimeout) })
 }
 
 // setReadDeadline arms (or disarms, for a zero t) the end of the session at
@@ -581,9 +594,8 @@ func (c *evConn) end(err error) {
 		return
 	}
 	c.ended = true
-	if c.readTimer != nil {
-		c.readTimer.Stop()
-	}
+	c.readTimer.Stop() // Stop of a nil Timer is a no-op
+	c.lingerTimer.Stop()
 	if c.reg.Loop() != nil {
 		c.loop.Unregister(c.reg)
 	}
@@ -622,7 +634,7 @@ func (c *evConn) peerCred() (sock.Cred, error) {
 	return sock.PeerCred(int(c.fd))
 }
 
-// cancelled wakes writers and flushers waiting on a cancelled session.
+// cancel wakes writers and flushers waiting on a cancelled session.
 func (c *evConn) cancel() {
 	c.mu.Lock()
 	c.notify()

@@ -41,10 +41,10 @@ type Session struct {
 
 	addrs *Addrs // shared by every session of a server
 
-	refs      atomic.Int64 // IPRT references; the session is destroyed at 0
-	cancelled atomic.Bool  // sticky
-	destroyed atomic.Bool  // the last reference is gone; closed wins over cancelled
-	closeOnce atomic.Bool  // Close drops its reference once, however often it is called
+	refs        atomic.Int64 // IPRT references; the session is destroyed at 0
+	cancelled   atomic.Bool  // sticky
+	destroyed   atomic.Bool  // the last reference is gone; closed wins over cancelled
+	closeCalled atomic.Bool  // Close was called; it drops its reference once, however often it is called
 
 	value atomic.Pointer[any] // the user's, see SetValue
 }
@@ -119,6 +119,18 @@ func (s *Session) check() error {
 	return nil
 }
 
+// errCancelledByClose is what a call blocked when Close came returns: IPRT's
+// VERR_CANCELLED for IPRT code (Status checks ErrCancelled first), and
+// net.ErrClosed for net.Conn code, which expects it after Close.
+var errCancelledByClose error = cancelledByClose{}
+
+type cancelledByClose struct{}
+
+func (cancelledByClose) Error() string {
+	return "use of closed network connection (cancelled by Close)"
+}
+func (cancelledByClose) Unwrap() []error { return []error{ipcerr.ErrCancelled, ipcerr.ErrClosed} }
+
 // checkRead is check for the reading calls, which a session served by
 // callbacks does not have: its handler receives the data.
 func (s *Session) checkRead() error {
@@ -140,6 +152,8 @@ func (s *Session) pollError(op string, err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case s.closeCalled.Load():
+		return errCancelledByClose
 	case s.cancelled.Load():
 		return ipcerr.ErrCancelled
 	case s.destroyed.Load():
@@ -361,7 +375,14 @@ func (s *Session) WaitForData(timeout time.Duration) error {
 	}
 	var state int // 0 nothing yet, 1 data, 2 end of stream
 	var perr error
-	err := s.rc.Read(func(fd uintptr) bool {
+	// With no wait, the peek goes through Control, which ignores deadlines:
+	// WaitForData keeps its own timeout, and a passed read deadline must not
+	// hide data that is there.
+	rawOp := s.rc.Read
+	if timeout == 0 {
+		rawOp = func(f func(uintptr) bool) error { return s.rc.Control(func(fd uintptr) { f(fd) }) }
+	}
+	err := rawOp(func(fd uintptr) bool {
 		n, err := sysPeek(fd)
 		for err == syscall.EINTR {
 			n, err = sysPeek(fd)
@@ -485,7 +506,7 @@ func (s *Session) Close() error {
 	if s == nil {
 		return nil
 	}
-	if s.destroyed.Load() || !s.closeOnce.CompareAndSwap(false, true) {
+	if s.destroyed.Load() || !s.closeCalled.CompareAndSwap(false, true) {
 		return ipcerr.ErrClosed
 	}
 	s.Cancel()
@@ -497,7 +518,7 @@ func (s *Session) Close() error {
 // (RTLocalIpcSessionRetain); math.MaxUint32 for a nil or destroyed session,
 // as IPRT returns UINT32_MAX for an invalid handle. Any goroutine.
 func (s *Session) Retain() uint32 {
-	if s == nil {
+	if s == nil || s.destroyed.Load() {
 		return math.MaxUint32
 	}
 	for {
@@ -564,10 +585,20 @@ func (s *Session) CloseWrite() error {
 }
 
 // LocalAddr returns the socket path of the server end (net.Conn).
-func (s *Session) LocalAddr() net.Addr { return s.addrs.Local }
+func (s *Session) LocalAddr() net.Addr {
+	if s == nil {
+		return nil
+	}
+	return s.addrs.Local
+}
 
 // RemoteAddr returns the socket path on the client end (net.Conn).
-func (s *Session) RemoteAddr() net.Addr { return s.addrs.Remote }
+func (s *Session) RemoteAddr() net.Addr {
+	if s == nil {
+		return nil
+	}
+	return s.addrs.Remote
+}
 
 // SyscallConn gives raw access to the descriptor, for socket options that
 // localipc does not wrap (net.Conn's optional interface). Any goroutine.
@@ -583,10 +614,17 @@ func (s *Session) SyscallConn() (syscall.RawConn, error) {
 
 // SetValue attaches v to the session, for handlers that keep per-session
 // state without a map of their own. Any goroutine.
-func (s *Session) SetValue(v any) { s.value.Store(&v) }
+func (s *Session) SetValue(v any) {
+	if s != nil {
+		s.value.Store(&v)
+	}
+}
 
 // Value returns what SetValue attached, or nil. Any goroutine.
 func (s *Session) Value() any {
+	if s == nil {
+		return nil
+	}
 	if p := s.value.Load(); p != nil {
 		return *p
 	}
