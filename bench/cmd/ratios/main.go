@@ -1,0 +1,344 @@
+// Command ratios reads `go test -bench` output of this module and prints,
+// as Markdown, every contender's medians, then localipc's faces as ratios
+// to every peer (net, gnet, nbio, raw), then the project's targets, each met
+// or missed.
+//
+//	go run ./cmd/ratios -in results.txt
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/localipc/localipc/bench/internal/results"
+)
+
+func main() {
+	in := flag.String("in", "", "`go test -bench` output to read (default: standard input)")
+	flag.BoolVar(&paired, "paired", false, "the runs are interleaved (several `go test -count 1` passes): take each ratio within a pass, then the median of those, instead of the ratio of the medians")
+	flag.Parse()
+	r := io.Reader(os.Stdin)
+	if *in != "" {
+		f, err := os.Open(*in)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "ratios:", err)
+			os.Exit(1)
+		}
+		defer f.Close()
+		r = f
+	}
+	set, err := results.Parse(r)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ratios:", err)
+		os.Exit(1)
+	}
+	w := bufio.NewWriter(os.Stdout)
+	defer w.Flush()
+	writeMedians(w, set)
+	fmt.Fprintln(w)
+	writeRatios(w, set)
+	fmt.Fprintln(w)
+	writeTargets(w, set)
+}
+
+var peers = []string{"net", "gnet", "nbio", "raw"}
+
+// paired says that the i-th run of every benchmark belongs to the same pass
+// over all of them, so that a/b is best taken run by run: load from
+// elsewhere that comes and goes between passes then cancels out.
+var paired bool
+
+// ratio is a's figure over b's: the median of the per-pass ratios if
+// paired (and both have the same number of runs), else the ratio of the
+// medians.
+func ratio(set *results.Set, a, b, unit string) (float64, bool) {
+	va, vb := set.Values[a][unit], set.Values[b][unit]
+	if len(va) == 0 || len(vb) == 0 {
+		return math.NaN(), false
+	}
+	if paired && len(va) == len(vb) {
+		var rs []float64
+		for i := range va {
+			if vb[i] != 0 {
+				rs = append(rs, va[i]/vb[i])
+			}
+		}
+		if len(rs) == 0 {
+			return math.NaN(), false
+		}
+		return results.Median(rs), true
+	}
+	mb := results.Median(vb)
+	if mb == 0 {
+		return math.NaN(), false
+	}
+	return results.Median(va) / mb, true
+}
+
+// figures lists, per benchmark, the figures worth a ratio; lower says which
+// are better lower.
+var figures = map[string][]string{
+	"W1PingPong":       {"roundtrips/s", "p99-µs"},
+	"W2Bulk":           {"GB/s"},
+	"W3Fanout":         {"msgs/s", "p99-µs", "cpu-s/Mmsg"},
+	"W4Idle":           {"B/session", "goroutines/session"},
+	"W5Churn":          {"sessions/s"},
+	"W6BlockingFanout": {"msgs/s", "p99-µs"},
+	"W7WaitAndRead":    {"msgs/s", "p99-µs"},
+}
+
+var lower = map[string]bool{"p99-µs": true, "p50-µs": true, "cpu-s/Mmsg": true, "B/session": true, "goroutines/session": true}
+
+// split cuts "W3Fanout/N=100/contender=gnet" into its row
+// ("W3Fanout/N=100") and contender ("gnet").
+func split(name string) (row, contender string) {
+	i := strings.LastIndex(name, "/contender=")
+	if i < 0 {
+		return name, ""
+	}
+	return name[:i], name[i+len("/contender="):]
+}
+
+// rows returns the rows in order of appearance and, per row, the contenders.
+func rows(set *results.Set) ([]string, map[string][]string) {
+	var order []string
+	by := map[string][]string{}
+	for _, name := range set.Names {
+		row, c := split(name)
+		if c == "" {
+			continue
+		}
+		if _, ok := by[row]; !ok {
+			order = append(order, row)
+		}
+		by[row] = append(by[row], c)
+	}
+	return order, by
+}
+
+// peerName is the benchmark that has the peer's figure for the row: the
+// row's own or, for W6 and W7, which only run some contenders, W3's at the
+// same session count (borrowed reports so).
+func peerName(set *results.Set, row, peer, unit string) (name string, borrowed, ok bool) {
+	name = row + "/contender=" + peer
+	if _, ok := set.Median(name, unit); ok {
+		return name, false, true
+	}
+	bench, rest, _ := strings.Cut(row, "/")
+	if bench == "W6BlockingFanout" || bench == "W7WaitAndRead" {
+		name = "W3Fanout/" + rest + "/contender=" + peer
+		if _, ok := set.Median(name, unit); ok {
+			return name, true, true
+		}
+	}
+	return "", false, false
+}
+
+func human(v float64) string {
+	switch {
+	case math.IsNaN(v):
+		return "–"
+	case v >= 1e6:
+		return fmt.Sprintf("%.2fM", v/1e6)
+	case v >= 1e4:
+		return fmt.Sprintf("%.1fk", v/1e3)
+	case v >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case v >= 1:
+		return fmt.Sprintf("%.2f", v)
+	}
+	return fmt.Sprintf("%.3f", v)
+}
+
+// writeMedians prints every contender's median of each figure, a column
+// per contender.
+func writeMedians(w io.Writer, set *results.Set) {
+	order, by := rows(set)
+	var all []string
+	for _, row := range order {
+		for _, c := range by[row] {
+			if !slices.Contains(all, c) {
+				all = append(all, c)
+			}
+		}
+	}
+	fmt.Fprintf(w, "| workload | figure | %s |\n", strings.Join(all, " | "))
+	fmt.Fprintf(w, "|---|---|%s\n", strings.Repeat("--:|", len(all)))
+	for _, row := range order {
+		bench, _, _ := strings.Cut(row, "/")
+		for _, unit := range figures[bench] {
+			cells := []string{row, unit}
+			for _, c := range all {
+				v, ok := set.Median(row+"/contender="+c, unit)
+				if !ok {
+					cells = append(cells, "")
+					continue
+				}
+				cells = append(cells, human(v))
+			}
+			fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
+		}
+	}
+}
+
+func writeRatios(w io.Writer, set *results.Set) {
+	order, by := rows(set)
+	if paired {
+		fmt.Fprintln(w, "Ratios are medians of the per-pass ratios; the median column is the median of the runs.")
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w, "| workload | figure | localipc face | median | ÷ net | ÷ gnet | ÷ nbio | ÷ raw |")
+	fmt.Fprintln(w, "|---|---|---|--:|--:|--:|--:|--:|")
+	anyBorrowed := false
+	for _, row := range order {
+		bench, _, _ := strings.Cut(row, "/")
+		for _, unit := range figures[bench] {
+			better := "higher is better"
+			if lower[unit] {
+				better = "lower is better"
+			}
+			for _, c := range by[row] {
+				if !strings.HasPrefix(c, "localipc") {
+					continue
+				}
+				v, ok := set.Median(row+"/contender="+c, unit)
+				if !ok {
+					continue
+				}
+				cells := []string{row, unit + " (" + better + ")", c, human(v)}
+				for _, p := range peers {
+					pname, borrowed, ok := peerName(set, row, p, unit)
+					if !ok {
+						cells = append(cells, "–")
+						continue
+					}
+					r, ok := ratio(set, row+"/contender="+c, pname, unit)
+					switch {
+					case !ok:
+						cells = append(cells, "(peer 0)")
+					default:
+						cell := fmt.Sprintf("%.2f", r)
+						if borrowed {
+							cell += " †"
+							anyBorrowed = true
+						}
+						cells = append(cells, cell)
+					}
+				}
+				fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
+			}
+		}
+	}
+	if anyBorrowed {
+		fmt.Fprintln(w, "\n† W6 and W7 run only localipc's faces (and net for W6): that peer's figure is its W3 median at the same N.")
+	}
+}
+
+// target is one goal: the ratio (or value) must satisfy ok.
+type target struct {
+	what  string
+	value func(set *results.Set) (float64, string, bool) // value, how it was computed, whether present
+	ok    func(v float64) bool
+	goal  string
+}
+
+// ratioTo is a's figure over b's (see ratio), or over the best of several
+// peers: the smallest of the ratios.
+func ratioTo(a string, unit string, bs ...string) func(set *results.Set) (float64, string, bool) {
+	return func(set *results.Set) (float64, string, bool) {
+		av, ok := set.Median(a, unit)
+		if !ok {
+			return 0, "", false
+		}
+		worst, bestName := math.Inf(1), ""
+		for _, b := range bs {
+			if r, ok := ratio(set, a, b, unit); ok && r < worst {
+				worst, bestName = r, b
+			}
+		}
+		if bestName == "" {
+			return 0, "", false
+		}
+		bv, _ := set.Median(bestName, unit)
+		_, ac := split(a)
+		_, bc := split(bestName)
+		how := fmt.Sprintf("%s %s / %s %s", human(av), ac, human(bv), bc)
+		if len(bs) > 1 {
+			how += " (the best peer)"
+		}
+		return worst, how, true
+	}
+}
+
+func value(name, unit string) func(set *results.Set) (float64, string, bool) {
+	return func(set *results.Set) (float64, string, bool) {
+		v, ok := set.Median(name, unit)
+		_, c := split(name)
+		return v, fmt.Sprintf("%s %s %s", c, human(v), unit), ok
+	}
+}
+
+func atLeast(x float64) func(float64) bool { return func(v float64) bool { return v >= x } }
+func above(x float64) func(float64) bool   { return func(v float64) bool { return v > x } }
+func atMost(x float64) func(float64) bool  { return func(v float64) bool { return v <= x } }
+
+func targets() []target {
+	c := func(row, contender string) string { return row + "/contender=" + contender }
+	var ts []target
+	ts = append(ts, target{"W1 round trips/s, blocking face vs net", ratioTo(c("W1PingPong", "localipc-blocking"), "roundtrips/s", c("W1PingPong", "net")), atLeast(1), "≥ 1.00× net"})
+	for _, wr := range []string{"64KiB", "4KiB"} {
+		row := "W2Bulk/write=" + wr
+		for _, face := range []string{"localipc-blocking", "localipc-callback"} {
+			ts = append(ts, target{fmt.Sprintf("W2 GB/s, %s writes, %s vs net", wr, face), ratioTo(c(row, face), "GB/s", c(row, "net")), atLeast(1), "≥ 1.00× net"})
+		}
+	}
+	for _, n := range []struct {
+		n   string
+		min float64
+	}{{"1000", 0.9}, {"10000", 0.95}} {
+		row := "W3Fanout/N=" + n.n
+		ts = append(ts,
+			target{fmt.Sprintf("W3 msgs/s N=%s, callback vs raw", n.n), ratioTo(c(row, "localipc-callback"), "msgs/s", c(row, "raw")), atLeast(n.min), fmt.Sprintf("≥ %.2f× raw", n.min)},
+			target{fmt.Sprintf("W3 msgs/s N=%s, callback vs every peer", n.n), ratioTo(c(row, "localipc-callback"), "msgs/s", c(row, "net"), c(row, "gnet"), c(row, "nbio")), above(1), "> 1.00× the best of net, gnet, nbio"},
+		)
+	}
+	ts = append(ts,
+		target{"W4 idle memory per session, callback face", value(c("W4Idle/N=10000", "localipc-callback"), "B/session"), atMost(500), "≤ 0.5 KB (500 B)"},
+		target{"W4 goroutines per idle session, callback face", value(c("W4Idle/N=10000", "localipc-callback"), "goroutines/session"), atMost(0.01), "no goroutine per session (< 0.01)"},
+	)
+	for _, face := range []string{"localipc-blocking", "localipc-callback"} {
+		ts = append(ts, target{"W5 sessions/s, " + face + " vs net", ratioTo(c("W5Churn", face), "sessions/s", c("W5Churn", "net")), atLeast(1), "≥ 1.00× net"})
+	}
+	return ts
+}
+
+func writeTargets(w io.Writer, set *results.Set) {
+	fmt.Fprintln(w, "| target | goal | measured (medians) | result | |")
+	fmt.Fprintln(w, "|---|---|---|--:|---|")
+	var missed []string
+	for _, t := range targets() {
+		v, how, ok := t.value(set)
+		if !ok {
+			fmt.Fprintf(w, "| %s | %s | not measured | – | |\n", t.what, t.goal)
+			continue
+		}
+		verdict := "**met**"
+		if !t.ok(v) {
+			verdict = "**MISSED**"
+			missed = append(missed, t.what)
+		}
+		shown := human(v)
+		if strings.Contains(t.goal, "×") {
+			// three places, so that a miss by a hair does not print as 1.00×
+			shown = fmt.Sprintf("%.3f×", v)
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", t.what, t.goal, how, shown, verdict)
+	}
+	fmt.Fprintf(w, "\n%d of %d targets missed.\n", len(missed), len(targets()))
+}

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/localipc/localipc/bench/internal/results"
+)
+
+const sample = `
+BenchmarkW1PingPong/contender=localipc-blocking-2 1 0 ns/op 43660 roundtrips/s 58 p99-µs
+BenchmarkW1PingPong/contender=net-2               1 0 ns/op 43810 roundtrips/s 56 p99-µs
+BenchmarkW3Fanout/N=1000/contender=localipc-callback-2 1 0 ns/op 180000 msgs/s
+BenchmarkW3Fanout/N=1000/contender=raw-2               1 0 ns/op 190000 msgs/s
+BenchmarkW3Fanout/N=1000/contender=net-2               1 0 ns/op 90000 msgs/s
+BenchmarkW3Fanout/N=1000/contender=gnet-2              1 0 ns/op 200000 msgs/s
+BenchmarkW7WaitAndRead/N=1000/contender=localipc-callback-2 1 0 ns/op 95000 msgs/s
+BenchmarkW4Idle/N=10000/contender=localipc-callback-2 1 0 ns/op 471 B/session 0 goroutines/session
+`
+
+func TestRatiosAndTargets(t *testing.T) {
+	set, err := results.Parse(strings.NewReader(sample))
+	require.NoError(t, err)
+	var buf bytes.Buffer
+	writeRatios(&buf, set)
+	out := buf.String()
+	assert.Contains(t, out, "| W1PingPong | roundtrips/s (higher is better) | localipc-blocking | 43.7k | 1.00 | – | – | – |")
+	assert.Contains(t, out, "| W3Fanout/N=1000 | msgs/s (higher is better) | localipc-callback | 180.0k | 2.00 | 0.90 | – | 0.95 |")
+	assert.Contains(t, out, "| W7WaitAndRead/N=1000 | msgs/s (higher is better) | localipc-callback | 95.0k | 1.06 † | 0.47 † | – | 0.50 † |", "W7 borrows the peers of W3")
+
+	buf.Reset()
+	writeTargets(&buf, set)
+	out = buf.String()
+	assert.Contains(t, out, "| 0.997× | **MISSED** |", "a hair under net is a miss, and shows as one")
+	assert.Contains(t, out, "W3 msgs/s N=1000, callback vs raw | ≥ 0.90× raw | 180.0k localipc-callback / 190.0k raw | 0.947× | **met** |")
+	assert.Contains(t, out, "200.0k gnet (the best peer) | 0.900× | **MISSED** |")
+	assert.Contains(t, out, "W4 idle memory per session, callback face | ≤ 0.5 KB (500 B) | localipc-callback 471 B/session | 471 | **met** |")
+	assert.Contains(t, out, "W2 GB/s, 64KiB writes, localipc-blocking vs net | ≥ 1.00× net | not measured |")
+}
+
+func TestPairedRatios(t *testing.T) {
+	// two passes: the second under load from elsewhere that halves both
+	const runs = `
+BenchmarkW5Churn/contender=localipc-callback-2 1 0 ns/op 200 sessions/s
+BenchmarkW5Churn/contender=net-2               1 0 ns/op 100 sessions/s
+BenchmarkW5Churn/contender=localipc-callback-2 1 0 ns/op 100 sessions/s
+BenchmarkW5Churn/contender=net-2               1 0 ns/op 50 sessions/s
+BenchmarkW5Churn/contender=localipc-callback-2 1 0 ns/op 90 sessions/s
+BenchmarkW5Churn/contender=net-2               1 0 ns/op 45 sessions/s
+`
+	set, err := results.Parse(strings.NewReader(runs))
+	require.NoError(t, err)
+	a, b := "W5Churn/contender=localipc-callback", "W5Churn/contender=net"
+
+	r, ok := ratio(set, a, b, "sessions/s")
+	require.True(t, ok)
+	assert.InDelta(t, 2.0, r, 1e-9, "ratio of the medians")
+
+	paired = true
+	t.Cleanup(func() { paired = false })
+	r, ok = ratio(set, a, b, "sessions/s")
+	require.True(t, ok)
+	assert.InDelta(t, 2.0, r, 1e-9, "median of 2, 2, 2")
+
+	set.Values[b]["sessions/s"][2] = 90 // the last pass: net lucky
+	r, _ = ratio(set, a, b, "sessions/s")
+	assert.InDelta(t, 2.0, r, 1e-9, "median of 2, 2, 1")
+	paired = false
+	r, _ = ratio(set, a, b, "sessions/s")
+	assert.InDelta(t, 100.0/90, r, 1e-9, "medians 100 / 90")
+}
