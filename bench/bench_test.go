@@ -112,7 +112,7 @@ func runEach(b *testing.B, names []string, sink bool, work func(srv *workload.Se
 		b.Run("contender="+name, func(b *testing.B) {
 			sum := workload.Figures{}
 			for range b.N {
-				f, err := once(name, sink, work)
+				f, err := once(name, sink, profileTag(b.Name()), work)
 				if err != nil {
 					b.Fatalf("%s: %v", name, err)
 				}
@@ -133,10 +133,16 @@ func runEach(b *testing.B, names []string, sink bool, work func(srv *workload.Se
 	}
 }
 
+// profileTag turns a benchmark's name into a file-name part for its
+// server's profiles.
+func profileTag(benchmark string) string {
+	return strings.NewReplacer("/", "-", "=", "", " ", "-").Replace(benchmark)
+}
+
 // once starts the contender's server, runs the workload, and stops the
 // server whatever happened.
-func once(name string, sink bool, work func(srv *workload.ServerProc) (workload.Figures, error)) (f workload.Figures, err error) {
-	srv, err := workload.StartServer(os.Args[0], name, sink)
+func once(name string, sink bool, tag string, work func(srv *workload.ServerProc) (workload.Figures, error)) (f workload.Figures, err error) {
+	srv, err := workload.StartServer(os.Args[0], name, sink, tag)
 	if err != nil {
 		return nil, err
 	}

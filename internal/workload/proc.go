@@ -112,13 +112,10 @@ type ServerProc struct {
 }
 
 // StartServer starts exe as the server for contender on a fresh socket
-// path, and waits (at most 30 s) until it listens.
-func StartServer(exe, contender string, sink bool) (*ServerProc, error) {
-	return startServer(exe, contender, sink, "")
-}
-
-// startServer is StartServer with a tag for the server's profile files.
-func startServer(exe, contender string, sink bool, tag string) (*ServerProc, error) {
+// path, and waits (at most 30 s) until it listens. tag, if not empty, goes
+// into the names of the server's profile files (EnvCPUProfile), so that
+// the servers of different steps do not overwrite each other's.
+func StartServer(exe, contender string, sink bool, tag string) (*ServerProc, error) {
 	path := fmt.Sprintf("%s/localipc-bench-%d-%d.sock", os.TempDir(), os.Getpid(), time.Now().UnixNano())
 	cmd := exec.Command(exe)
 	sinkVal := "0"

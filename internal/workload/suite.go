@@ -67,7 +67,7 @@ func (p Plan) Steps(contenders []string, only ...string) []Step {
 	}
 	add("W1 ping-pong", 1, false, func(s *ServerProc) (Figures, error) { return PingPong(s.Path, p.Rounds) })
 	add("W2 bulk 64 KiB", 1, true, func(s *ServerProc) (Figures, error) { return Bulk(s.Path, p.BulkBytes, 64<<10) })
-	add("W2 bulk 4 KiB", 1, true, func(s *ServerProc) (Figures, error) { return Bulk(s.Path, p.BulkBytes/4, 4<<10) })
+	add("W2 bulk 4 KiB", 1, true, func(s *ServerProc) (Figures, error) { return Bulk(s.Path, p.BulkBytes, 4<<10) })
 	for _, n := range p.FanoutSessions {
 		add("W3 fan-out", n, false, func(s *ServerProc) (Figures, error) { return Fanout(s.Path, n, p.FanoutTime, s.CPU) })
 	}
@@ -93,7 +93,7 @@ func Run(exe string, steps []Step, progress func(i int, s Step)) []Result {
 		}
 		r := Result{Step: s}
 		tag := strings.NewReplacer(" ", "-").Replace(fmt.Sprintf("%s-N%d", s.Workload, s.Sessions))
-		srv, err := startServer(exe, s.Contender, s.sink, tag)
+		srv, err := StartServer(exe, s.Contender, s.sink, tag)
 		if err == nil {
 			r.Figures, r.Err = s.run(srv)
 			if err := srv.Stop(); r.Err == nil && err != nil {
