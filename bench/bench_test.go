@@ -33,7 +33,7 @@ var (
 	flagIdle      = flag.Int("w4.sessions", envInt("LOCALIPC_BENCH_IDLE_SESSIONS"), "W4 idle sessions (default: the plan's)")
 	flagChurn     = flag.Duration("w5.time", envDuration("LOCALIPC_BENCH_CHURN_TIME"), "W5 time per run (default: the plan's)")
 	flagOnly      = flag.String("contenders", os.Getenv("LOCALIPC_BENCH_CONTENDERS"), "comma-separated contenders to run (default: all)")
-	flagServerCPU = flag.String("servercpuprofile", "", "write each server's CPU profile to FILE-<contender>.pprof (the last run of each contender wins)")
+	flagServerCPU = flag.String("servercpuprofile", "", "write each server's CPU profile to FILE-<contender>-<benchmark>.pprof")
 )
 
 func envInt(name string) int {
