@@ -59,18 +59,14 @@ func Serve(name string, flags Flags, h Handler, opts ...Option) (*Server, error)
 	}
 	a.cfg = session.Config{Handler: h, Limits: o.limits, Tracker: a}
 	srv.ev = a
-	register := func() error {
-		var err error
-		a.reg, err = a.loop.Register(fd, a)
-		return err
-	}
-	var err2 error
+	var regErr error
+	register := func() { a.reg, regErr = a.loop.Register(fd, a) }
 	if a.loop.OnLoop() {
-		err2 = register() // Serve from a handler of that very loop
-	} else if err := a.loop.Call(func() { err2 = register() }); err != nil {
-		err2 = err
+		register() // Serve from a handler of that very loop
+	} else if err := a.loop.Call(register); err != nil {
+		regErr = err
 	}
-	if err := err2; err != nil {
+	if err := regErr; err != nil {
 		sock.Unlink(path, ino)
 		sock.Close(fd)
 		return nil, err
