@@ -169,7 +169,7 @@ func BenchmarkW2Bulk(b *testing.B) {
 		chunk int
 	}{
 		{"64KiB", p.BulkBytes, 64 << 10},
-		{"4KiB", p.BulkBytes / 4, 4 << 10}, // as `localipc bench` does
+		{"4KiB", p.BulkBytes, 4 << 10},
 	} {
 		b.Run("write="+w.name, func(b *testing.B) {
 			runEach(b, contenders(), true, func(srv *workload.ServerProc) (workload.Figures, error) {

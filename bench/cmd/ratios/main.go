@@ -65,7 +65,9 @@ func ratio(set *results.Set, a, b, unit string) (float64, bool) {
 	if paired && len(va) == len(vb) {
 		var rs []float64
 		for i := range va {
-			if vb[i] != 0 {
+			// A ratio to a figure that is not positive means nothing: a
+			// count that is 0 give or take one (W4's goroutines) included.
+			if vb[i] > 0 {
 				rs = append(rs, va[i]/vb[i])
 			}
 		}
@@ -75,7 +77,7 @@ func ratio(set *results.Set, a, b, unit string) (float64, bool) {
 		return results.Median(rs), true
 	}
 	mb := results.Median(vb)
-	if mb == 0 {
+	if mb <= 0 {
 		return math.NaN(), false
 	}
 	return results.Median(va) / mb, true
