@@ -5,6 +5,7 @@ package workload
 import (
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -149,9 +150,9 @@ func WriteTable(w io.Writer, results []Result, contenders []string, reference st
 				case !ok:
 					cells = append(cells, "-")
 				case c == reference || ref == 0:
-					cells = append(cells, human(v))
+					cells = append(cells, Human(v))
 				default:
-					cells = append(cells, fmt.Sprintf("%s (%.2fx)", human(v), v/ref))
+					cells = append(cells, fmt.Sprintf("%s (%.2fx)", Human(v), v/ref))
 				}
 			}
 			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t\n", row.workload, row.sessions, fig, strings.Join(cells, "\t"))
@@ -165,8 +166,12 @@ func WriteTable(w io.Writer, results []Result, contenders []string, reference st
 	}
 }
 
-func human(v float64) string {
+// Human writes a figure short and readable: 1.23M, 45.6k, 789, 1.23, 0.123;
+// a NaN (no figure) as a dash.
+func Human(v float64) string {
 	switch {
+	case math.IsNaN(v):
+		return "–"
 	case v >= 1e6:
 		return fmt.Sprintf("%.2fM", v/1e6)
 	case v >= 1e4:

@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/localipc/localipc/bench/internal/results"
+	"github.com/localipc/localipc/internal/workload"
 )
 
 func main() {
@@ -142,22 +143,6 @@ func peerName(set *results.Set, row, peer, unit string) (name string, borrowed, 
 	return "", false, false
 }
 
-func human(v float64) string {
-	switch {
-	case math.IsNaN(v):
-		return "–"
-	case v >= 1e6:
-		return fmt.Sprintf("%.2fM", v/1e6)
-	case v >= 1e4:
-		return fmt.Sprintf("%.1fk", v/1e3)
-	case v >= 100:
-		return fmt.Sprintf("%.0f", v)
-	case v >= 1:
-		return fmt.Sprintf("%.2f", v)
-	}
-	return fmt.Sprintf("%.3f", v)
-}
-
 // writeMedians prints every contender's median of each figure, a column
 // per contender.
 func writeMedians(w io.Writer, set *results.Set) {
@@ -182,7 +167,7 @@ func writeMedians(w io.Writer, set *results.Set) {
 					cells = append(cells, "")
 					continue
 				}
-				cells = append(cells, human(v))
+				cells = append(cells, workload.Human(v))
 			}
 			fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
 		}
@@ -213,7 +198,7 @@ func writeRatios(w io.Writer, set *results.Set) {
 				if !ok {
 					continue
 				}
-				cells := []string{row, unit + " (" + better + ")", c, human(v)}
+				cells := []string{row, unit + " (" + better + ")", c, workload.Human(v)}
 				for _, p := range peers {
 					pname, borrowed, ok := peerName(set, row, p, unit)
 					if !ok {
@@ -270,7 +255,7 @@ func ratioTo(a string, unit string, bs ...string) func(set *results.Set) (float6
 		bv, _ := set.Median(bestName, unit)
 		_, ac := split(a)
 		_, bc := split(bestName)
-		how := fmt.Sprintf("%s %s / %s %s", human(av), ac, human(bv), bc)
+		how := fmt.Sprintf("%s %s / %s %s", workload.Human(av), ac, workload.Human(bv), bc)
 		if len(bs) > 1 {
 			how += " (the best peer)"
 		}
@@ -282,7 +267,7 @@ func value(name, unit string) func(set *results.Set) (float64, string, bool) {
 	return func(set *results.Set) (float64, string, bool) {
 		v, ok := set.Median(name, unit)
 		_, c := split(name)
-		return v, fmt.Sprintf("%s %s %s", c, human(v), unit), ok
+		return v, fmt.Sprintf("%s %s %s", c, workload.Human(v), unit), ok
 	}
 }
 
@@ -335,7 +320,7 @@ func writeTargets(w io.Writer, set *results.Set) {
 			verdict = "**MISSED**"
 			missed = append(missed, t.what)
 		}
-		shown := human(v)
+		shown := workload.Human(v)
 		if strings.Contains(t.goal, "×") {
 			// three places, so that a miss by a hair does not print as 1.00×
 			shown = fmt.Sprintf("%.3f×", v)
