@@ -1,4 +1,4 @@
-//go:build netbsd || openbsd || (solaris && !illumos)
+//go:build darwin || netbsd || openbsd || (solaris && !illumos)
 
 package sock
 
@@ -8,23 +8,17 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Accept accepts one connection without waiting. These kernels have an
-// accept4 (or paccept) that x/sys does not expose, so close-on-exec is set
-// under syscall.ForkLock, which keeps os/exec from forking before it is.
-// EAGAIN, EINTR and ECONNABORTED come back as they are.
-func Accept(fd int) (int, error) {
+// acceptCloexec accepts one connection and marks it close-on-exec under
+// syscall.ForkLock, which keeps os/exec from forking before the flag is
+// set: these kernels have no accept4 that x/sys exposes. EAGAIN, EINTR and
+// ECONNABORTED come back as they are, for the caller to park or retry.
+func acceptCloexec(fd int) (int, error) {
 	syscall.ForkLock.RLock()
+	defer syscall.ForkLock.RUnlock()
 	nfd, _, err := unix.Accept(fd)
-	if err == nil {
-		unix.CloseOnExec(nfd)
-	}
-	syscall.ForkLock.RUnlock()
 	if err != nil {
 		return -1, err
 	}
-	if err := unix.SetNonblock(nfd, true); err != nil {
-		unix.Close(nfd)
-		return -1, err
-	}
+	unix.CloseOnExec(nfd)
 	return nfd, nil
 }

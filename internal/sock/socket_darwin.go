@@ -30,12 +30,7 @@ func newSocket() (int, error) {
 // Accept accepts one connection without waiting. EAGAIN, EINTR and
 // ECONNABORTED come back as they are, for the caller to park or retry.
 func Accept(fd int) (int, error) {
-	syscall.ForkLock.RLock()
-	nfd, _, err := unix.Accept(fd)
-	if err == nil {
-		unix.CloseOnExec(nfd)
-	}
-	syscall.ForkLock.RUnlock()
+	nfd, err := acceptCloexec(fd)
 	if err != nil {
 		return -1, err
 	}
