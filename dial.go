@@ -4,8 +4,8 @@ import (
 	"context"
 	"net"
 
+	"github.com/localipc/localipc/internal/session"
 	"github.com/localipc/localipc/internal/sock"
-	"github.com/localipc/localipc/session"
 )
 
 // Dial connects to the server on name (RTLocalIpcSessionConnect): ErrNotFound
@@ -36,12 +36,12 @@ func DialContext(ctx context.Context, name string, flags Flags, opts ...Option) 
 	}
 	addrs := &session.Addrs{Local: unnamed, Remote: &net.UnixAddr{Name: path, Net: "unix"}}
 	if o.handler == nil {
-		return session.New(fd, addrs)
+		return session.New(uintptr(fd), addrs)
 	}
 	r, err := o.reactorOf()
 	if err != nil {
 		sock.Close(fd)
 		return nil, err
 	}
-	return session.Attach(fd, addrs, session.LeastLoaded(r), &session.Config{Handler: o.handler, Limits: o.limits})
+	return session.Attach(uintptr(fd), addrs, session.LeastLoaded(r), &session.Config{Handler: o.handler, Limits: o.limits})
 }

@@ -14,12 +14,8 @@ import (
 	"strings"
 	"syscall"
 
-	"golang.org/x/sys/unix"
+	"github.com/localipc/localipc/internal/sock"
 )
-
-// sunPathSize is sizeof(sun_path): 108 on Linux, 104 on the BSDs and macOS.
-// A path must fit with its terminating NUL, as IPRT passes it.
-const sunPathSize = len(unix.RawSockaddrUnix{}.Path)
 
 const (
 	portablePrefix = "/tmp/.iprt-localipc-" // RTLOCALIPC_POSIX_NAME_PREFIX
@@ -39,15 +35,10 @@ var passwdHome = func(uid int) (string, error) {
 
 func namePath(name string, flags Flags) (string, error) {
 	switch {
-	case flags&NativeName != 0 && strings.HasPrefix(name, "@"):
-		// The kernel gets "./@name": x/sys would read a bare leading '@' as
-		// Linux's abstract namespace, and a native name is always a file.
-		// The two bytes count against sun_path (IPRT: 107, here 105).
-		if _, err := fitSunPath("./" + name); err != nil {
-			return "", err
-		}
-		return name, nil
 	case flags&NativeName != 0:
+		// A leading '@' reaches the kernel as "./@name": x/sys would read a
+		// bare one as Linux's abstract namespace, and a native name is always
+		// a file. The two bytes count against sun_path (IPRT: 107, here 105).
 		return fitSunPath(name)
 	case flags&RestrictToUser != 0:
 		return userPath(name)
@@ -55,10 +46,10 @@ func namePath(name string, flags Flags) (string, error) {
 	return fitSunPath(portablePrefix + name)
 }
 
+// fitSunPath returns path if it fits sun_path (sock.FitPath).
 func fitSunPath(path string) (string, error) {
-	if len(path)+1 > sunPathSize {
-		return "", fmt.Errorf("%w: %q is %d bytes, sun_path takes at most %d",
-			ErrNameTooLong, path, len(path), sunPathSize-1)
+	if err := sock.FitPath(path); err != nil {
+		return "", err
 	}
 	return path, nil
 }

@@ -13,12 +13,13 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/localipc/localipc/internal/sock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 func TestSunPathLimits(t *testing.T) {
-	maxName := sunPathSize - len("/tmp/.iprt-localipc-") - 1
+	maxName := sock.SunPathSize - len("/tmp/.iprt-localipc-") - 1
 	want := map[string]int{"linux": 87, "darwin": 83, "freebsd": 83, "openbsd": 83, "netbsd": 83, "dragonfly": 83}
 	if w, ok := want[runtime.GOOS]; ok {
 		require.Equal(t, w, maxName, "longest portable name on %s", runtime.GOOS)
@@ -36,7 +37,7 @@ func TestSunPathLimits(t *testing.T) {
 		assert.Empty(t, got)
 	}
 
-	native := "/" + strings.Repeat("p", sunPathSize-2)
+	native := "/" + strings.Repeat("p", sock.SunPathSize-2)
 	got, err := Path(native, NativeName)
 	require.NoError(t, err)
 	assert.Equal(t, native, got)
@@ -136,7 +137,7 @@ func TestRestrictToUserRefusedRuntimeDir(t *testing.T) {
 		}},
 		{"empty", func(*testing.T, string) string { return "" }},
 		{"too long for the name", func(t *testing.T, dir string) string {
-			deep := filepath.Join(dir, strings.Repeat("d", sunPathSize-len(dir)))
+			deep := filepath.Join(dir, strings.Repeat("d", sock.SunPathSize-len(dir)))
 			require.NoError(t, os.Mkdir(deep, 0o700))
 			return deep
 		}},
@@ -191,7 +192,7 @@ func assertPrivateDir(t *testing.T, dir string) {
 
 func TestRestrictToUserNameFitsNowhere(t *testing.T) {
 	fakeUser(t)
-	got, err := Path(strings.Repeat("n", sunPathSize), RestrictToUser)
+	got, err := Path(strings.Repeat("n", sock.SunPathSize), RestrictToUser)
 	assert.ErrorIs(t, err, ErrNameTooLong)
 	assert.Empty(t, got)
 }
@@ -284,7 +285,7 @@ func TestRestrictToUserHomeNameTooLong(t *testing.T) {
 	_, home := fakeUser(t)
 	t.Setenv("XDG_RUNTIME_DIR", "")
 
-	got, err := Path(strings.Repeat("n", sunPathSize-len(home)), RestrictToUser)
+	got, err := Path(strings.Repeat("n", sock.SunPathSize-len(home)), RestrictToUser)
 	assert.ErrorIs(t, err, ErrNameTooLong)
 	assert.Empty(t, got)
 }

@@ -4,8 +4,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/localipc/localipc/internal/session"
 	"github.com/localipc/localipc/reactor"
-	"github.com/localipc/localipc/session"
 )
 
 // Option configures Listen, Serve, Dial and DialContext. Options that make

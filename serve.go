@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/localipc/localipc/internal/ipcerr"
+	"github.com/localipc/localipc/internal/session"
 	"github.com/localipc/localipc/internal/sock"
 	"github.com/localipc/localipc/reactor"
-	"github.com/localipc/localipc/session"
 )
 
 // Handler serves sessions from the reactor loops, without a goroutine per
@@ -127,7 +127,7 @@ func (a *acceptor) acceptAll() {
 			continue
 		}
 		// An error means the reactor is closing; the session is gone.
-		session.Attach(nfd, a.srv.addrs, session.LeastLoaded(a.r), &a.cfg)
+		session.Attach(uintptr(nfd), a.srv.addrs, session.LeastLoaded(a.r), &a.cfg)
 	}
 }
 

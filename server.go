@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/localipc/localipc/internal/ipcerr"
+	"github.com/localipc/localipc/internal/session"
 	"github.com/localipc/localipc/internal/sock"
-	"github.com/localipc/localipc/session"
 )
 
 // Session is one end of a connection: RTLocalIpcSession, and a net.Conn.
@@ -131,7 +131,7 @@ func (s *Server) AcceptSession() (*Session, error) {
 			return nil, err
 		}
 		if admit(nfd, s.peerCheck) {
-			return session.New(nfd, s.addrs)
+			return session.New(uintptr(nfd), s.addrs)
 		}
 	}
 }

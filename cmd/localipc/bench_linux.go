@@ -10,7 +10,9 @@ import (
 	"github.com/localipc/localipc/internal/workload"
 )
 
-func init() { workload.ServeChildIfAsked(workload.Builtin()) }
+// serveBenchChild turns this process into a workload server, and never
+// returns, when the bench command started it as one (internal/workload).
+func serveBenchChild() { workload.ServeChildIfAsked(workload.Builtin()) }
 
 // runBench runs the workloads for localipc, net and raw, each server in a
 // process of its own, the clients in this one, and prints one table.

@@ -24,6 +24,9 @@ import (
 )
 
 func main() {
+	// First, before any flag or argument is looked at: a workload server
+	// started by "localipc bench" is this binary with its own environment.
+	serveBenchChild()
 	if len(os.Args) < 2 {
 		usage()
 		os.Exit(2)

@@ -10,8 +10,25 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// sunPathSize is sizeof(sun_path); a path must fit with its NUL.
-const sunPathSize = len(unix.RawSockaddrUnix{}.Path)
+// SunPathSize is sizeof(sun_path): 108 on Linux, 104 on the BSDs and macOS.
+// A path must fit with its terminating NUL, as IPRT passes it.
+const SunPathSize = len(unix.RawSockaddrUnix{}.Path)
+
+// FitPath reports ipcerr.ErrNameTooLong if path, as the kernel will get it
+// (a leading '@' spelled "./@", see sockAddr), does not fit sun_path with
+// its NUL. It is the one length rule: names are checked with it before any
+// system call, and every bind and connect goes through it again.
+func FitPath(path string) error {
+	kernelPath := path
+	if strings.HasPrefix(path, "@") {
+		kernelPath = "./" + path
+	}
+	if len(kernelPath)+1 > SunPathSize {
+		return fmt.Errorf("%w: socket path %q is %d bytes, sun_path takes at most %d",
+			ipcerr.ErrNameTooLong, kernelPath, len(kernelPath), SunPathSize-1)
+	}
+	return nil
+}
 
 // sockAddr turns a socket path into the file-system path that names the same
 // file and the address to bind or connect to. x/sys reads a leading '@' (or
@@ -24,12 +41,12 @@ func sockAddr(path string) (string, *unix.SockaddrUnix, error) {
 		return "", nil, fmt.Errorf("%w: empty socket path", ipcerr.ErrInvalidName)
 	case strings.IndexByte(path, 0) >= 0:
 		return "", nil, fmt.Errorf("%w: socket path %q holds a NUL byte", ipcerr.ErrInvalidName, path)
-	case path[0] == '@':
-		path = "./" + path
 	}
-	if len(path)+1 > sunPathSize {
-		return "", nil, fmt.Errorf("%w: socket path %q is %d bytes, sun_path takes at most %d",
-			ipcerr.ErrNameTooLong, path, len(path), sunPathSize-1)
+	if err := FitPath(path); err != nil {
+		return "", nil, err
+	}
+	if path[0] == '@' {
+		path = "./" + path
 	}
 	return path, &unix.SockaddrUnix{Name: path}, nil
 }

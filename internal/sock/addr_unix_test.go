@@ -12,7 +12,7 @@ import (
 )
 
 func TestSockAddr(t *testing.T) {
-	longest := "/" + strings.Repeat("x", sunPathSize-2) // with its NUL, fills sun_path
+	longest := "/" + strings.Repeat("x", SunPathSize-2) // with its NUL, fills sun_path
 	cases := []struct {
 		name, path string
 		fsPath     string // what names the file, when err is nil

@@ -85,8 +85,8 @@ type Addrs struct {
 
 // New makes a session of a connected, non-blocking, close-on-exec socket.
 // The session owns fd from then on, also when New fails.
-func New(fd int, addrs *Addrs) (*Session, error) {
-	f := os.NewFile(uintptr(fd), "localipc")
+func New(fd uintptr, addrs *Addrs) (*Session, error) {
+	f := os.NewFile(fd, "localipc")
 	rc, err := f.SyscallConn()
 	if err == nil {
 		// A descriptor the runtime poller refused has no deadlines, and a

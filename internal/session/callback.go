@@ -217,7 +217,7 @@ func (c *evConn) tidy() {
 // served by cfg.Handler on loop l. It returns at once; OnOpen runs on the
 // loop. The session owns fd from then on. An error means the loop is
 // closing: fd is closed, no callback runs and the tracker hears nothing.
-func Attach(fd int, addrs *Addrs, l *reactor.Loop, cfg *Config) (*Session, error) {
+func Attach(fd uintptr, addrs *Addrs, l *reactor.Loop, cfg *Config) (*Session, error) {
 	s := &Session{addrs: addrs}
 	s.refs.Store(1)
 	c := &evConn{s: s, loop: l, ls: stateOf(l), cfg: cfg, fd: int32(fd)}
@@ -228,7 +228,7 @@ func Attach(fd int, addrs *Addrs, l *reactor.Loop, cfg *Config) (*Session, error
 	}
 	if err := l.Post(c.open); err != nil {
 		c.ls.sessions.Add(-1)
-		sysClose(fd)
+		sysClose(int(fd))
 		c.fd = -1
 		s.destroyed.Store(true)
 		if cfg.Tracker != nil {
