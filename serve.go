@@ -60,7 +60,7 @@ func Serve(name string, flags Flags, h Handler, opts ...Option) (*Server, error)
 	a.cfg = session.Config{Handler: h, Limits: o.limits, Tracker: a}
 	srv.ev = a
 	var regErr error
-	register := func() { a.reg, regErr = a.loop.Register(fd, a) }
+	register := func() { a.reg, regErr = a.loop.Register(uintptr(fd), a) }
 	if a.loop.OnLoop() {
 		register() // Serve from a handler of that very loop
 	} else if err := a.loop.Call(register); err != nil {

@@ -67,7 +67,7 @@ func BenchmarkDispatch(b *testing.B) {
 			a, c, err := rawSocketpair()
 			require.NoError(b, err)
 			fds = append(fds, a, c)
-			reg, err := l.Register(a, HandlerFunc(func(Events) { count++ }))
+			reg, err := l.Register(uintptr(a), HandlerFunc(func(Events) { count++ }))
 			require.NoError(b, err)
 			batch[i] = event{tok: reg.tok, ev: Readable}
 		}
@@ -102,7 +102,7 @@ func BenchmarkLoopEcho(b *testing.B) {
 			left := b.N
 			done := make(chan struct{})
 			require.NoError(b, call(b, l, func() {
-				_, err := l.Register(a, HandlerFunc(func(ev Events) {
+				_, err := l.Register(uintptr(a), HandlerFunc(func(ev Events) {
 					for {
 						n, err := unix.Read(a, bufA)
 						if n <= 0 || err != nil {
@@ -112,7 +112,7 @@ func BenchmarkLoopEcho(b *testing.B) {
 					}
 				}))
 				require.NoError(b, err)
-				_, err = l.Register(c, HandlerFunc(func(ev Events) {
+				_, err = l.Register(uintptr(c), HandlerFunc(func(ev Events) {
 					for {
 						n, err := unix.Read(c, bufC)
 						if n <= 0 || err != nil {
@@ -156,7 +156,7 @@ func BenchmarkWake(b *testing.B) {
 			b.Cleanup(func() { r.Close(); unix.Close(srv) })
 			buf := make([]byte, 4096)
 			require.NoError(b, call(b, l, func() {
-				_, err := l.Register(srv, HandlerFunc(func(Events) {
+				_, err := l.Register(uintptr(srv), HandlerFunc(func(Events) {
 					for {
 						n, err := unix.Read(srv, buf)
 						if n <= 0 || err != nil {
@@ -177,7 +177,7 @@ func BenchmarkWake(b *testing.B) {
 			client, srv := socketpair(b)
 			readable := make(chan struct{}, 1)
 			require.NoError(b, call(b, l, func() {
-				_, err := l.Register(srv, HandlerFunc(func(ev Events) {
+				_, err := l.Register(uintptr(srv), HandlerFunc(func(ev Events) {
 					select {
 					case readable <- struct{}{}:
 					default:

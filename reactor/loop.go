@@ -27,9 +27,9 @@ type HandlerFunc func(ev Events)
 // OnEvents calls f(ev).
 func (f HandlerFunc) OnEvents(ev Events) { f(ev) }
 
-// Registration names one fd registered on a loop. It is a small value that
-// carries the registration's generation, so a stale copy kept after
-// Unregister can never unregister the fd's next owner.
+// Registration names one handle registered on a loop. It is a small value
+// that carries the registration's generation, so a stale copy kept after
+// Unregister can never unregister the handle's next owner.
 type Registration struct {
 	loop *Loop
 	tok  token
@@ -40,10 +40,15 @@ func (r Registration) Loop() *Loop { return r.loop }
 
 // slot is one entry of the loop's registration table. gen changes every time
 // the slot is freed, so tokens handed to the kernel earlier stop matching.
+// A slot is free (owner nil, on the free list), live (owner set) or draining
+// (owner nil, off the free list): unregistered, but the kernel still holds
+// work of its registration, so neither the slot nor its generation may be
+// reused until the poller reports it released.
 type slot struct {
-	gen uint32
-	fd  int32
-	h   Handler // nil while the slot is free
+	gen      uint32
+	draining bool
+	h        uintptr
+	owner    Handler
 }
 
 // Loop is one event loop: a goroutine that waits on the poller, dispatches
@@ -56,10 +61,11 @@ type Loop struct {
 	id     int
 	mode   WaitMode
 	budget int
-	poller *poller
-	parker *parker // WaitNetpoll only
+	poller kernelQueue
+	parker *parker // WaitNetpoll on a pollable queue only
 	done   chan struct{}
 	gid    atomic.Uint64 // the loop goroutine's id, for OnLoop
+	load   atomic.Int64  // owners placed here and not gone, see AddLoad
 
 	attachOnce sync.Once
 	attachment any // the layer above's, see Attachment
@@ -74,12 +80,14 @@ type Loop struct {
 	stopping    atomic.Bool
 
 	// loop-owned
-	pending []func() // taken from queue; pending[next:] not run yet (over budget)
-	next    int
-	slots   []slot
-	free    []uint32
-	timers  timerHeap
-	events  []event
+	pending  []func() // taken from queue; pending[next:] not run yet (over budget)
+	next     int
+	slots    []slot
+	free     []uint32
+	draining int                // slots waiting for the poller's released
+	byHandle map[uintptr]uint32 // live handle -> slot, for pollers that reportsHandles
+	timers   timerHeap
+	events   []event
 
 	stats loopCounters
 }
@@ -100,7 +108,8 @@ type loopCounters struct {
 // Registered and Timers are current values.
 type LoopStats struct {
 	Loop       int    // index of the loop in its reactor
-	Registered int    // fds registered now
+	Registered int    // handles registered now
+	Load       int    // owners placed on the loop now (AddLoad)
 	Timers     int    // timers armed now (approximate: read without the loop)
 	Posts      uint64 // tasks posted
 	Tasks      uint64 // tasks run
@@ -115,7 +124,7 @@ type LoopStats struct {
 const maxEvents = 256
 
 func newLoop(id int, cfg *config) (*Loop, error) {
-	p, err := newPoller()
+	p, err := cfg.newPoller()
 	if err != nil {
 		return nil, err
 	}
@@ -127,8 +136,13 @@ func newLoop(id int, cfg *config) (*Loop, error) {
 		done:   make(chan struct{}),
 		events: make([]event, maxEvents),
 	}
-	if l.mode == WaitNetpoll {
-		if l.parker, err = newParker(p.fd(), l.pollNow); err != nil {
+	if p.reportsHandles() {
+		l.byHandle = make(map[uintptr]uint32)
+	}
+	// A queue that Go's netpoller cannot wait on (a completion port) has its
+	// loop block in the poller's wait instead, on an unlocked thread.
+	if fd, ok := p.pollable(); ok && l.mode == WaitNetpoll {
+		if l.parker, err = newParker(fd, l.pollNow); err != nil {
 			p.close()
 			return nil, err
 		}
@@ -152,19 +166,26 @@ func (l *Loop) Post(task func()) error {
 	}
 	l.queue = append(l.queue, task)
 	l.stats.posts.Add(1)
-	// The CAS happens after the append: if the loop reset wakePending before
-	// taking the queue, this post either is in the queue it takes or sees the
-	// reset and wakes it again, so no task waits for an unrelated wake-up.
-	// Both happen under mu, which shutdown takes to refuse posts before it
-	// closes the poller: a wake-up can never be written to a closed eventfd,
-	// whose number another file may have by then.
-	if l.wakePending.CompareAndSwap(0, 1) {
-		l.stats.wakeWrites.Add(1)
-		// A failed wake-up cannot be undone: the task is queued and runs at
-		// the latest when the loop shuts down. Nothing to report.
-		l.poller.wake()
-	}
+	// After the append: if the loop reset wakePending before taking the
+	// queue, this post either is in the queue it takes or sees the reset and
+	// wakes it again, so no task waits for an unrelated wake-up.
+	l.wakeLocked()
 	return nil
+}
+
+// wakeLocked makes the loop come round, unless a wake-up is already on its
+// way; Post and stop are its only callers. Caller holds mu, and shutdown
+// sets closed under mu before it closes the poller: a wake-up is never
+// written to a closed eventfd, whose number a new file (a session's socket,
+// say) may own by then and would receive eight stray bytes.
+func (l *Loop) wakeLocked() {
+	if l.closed || !l.wakePending.CompareAndSwap(0, 1) {
+		return
+	}
+	l.stats.wakeWrites.Add(1)
+	// A failed wake-up cannot be undone: a task is queued and runs at the
+	// latest when the loop shuts down. Nothing to report.
+	l.poller.wake()
 }
 
 // Call runs f on the loop and waits until it has returned. Any goroutine but
@@ -183,15 +204,13 @@ func (l *Loop) Call(f func()) error {
 
 var errCallOnLoop = errors.New("reactor: Call from the loop's own goroutine would wait for itself")
 
-// Register starts watching fd for readability, writability and hang-up,
-// edge-triggered: h gets an event each time a condition newly holds, so it
-// must read or write until EAGAIN before it waits for the next one.
-// Loop goroutine only (from a handler, a timer or a posted task).
-func (l *Loop) Register(fd int, h Handler) (Registration, error) {
-	if h == nil || fd < 0 {
-		return Registration{}, ipcerr.ErrClosed
-	}
-	if l.stopping.Load() {
+// Register starts watching h (an fd on Unix, a HANDLE on Windows) for
+// readability, writability and hang-up: owner gets an event each time a
+// condition newly holds, so it must read or write until EAGAIN, then Arm,
+// before it waits for the next one. Loop goroutine only (from a handler, a
+// timer or a posted task).
+func (l *Loop) Register(h uintptr, owner Handler) (Registration, error) {
+	if owner == nil || l.stopping.Load() {
 		return Registration{}, ipcerr.ErrClosed
 	}
 	var idx uint32
@@ -204,43 +223,94 @@ func (l *Loop) Register(fd int, h Handler) (Registration, error) {
 	}
 	s := &l.slots[idx]
 	tok := token{slot: idx, gen: s.gen}
-	if err := l.poller.add(fd, tok); err != nil {
+	if err := l.poller.add(h, tok); err != nil {
 		l.free = append(l.free, idx)
 		return Registration{}, err
 	}
-	s.fd, s.h = int32(fd), h
+	s.h, s.owner = h, owner
+	if l.byHandle != nil {
+		l.byHandle[h] = idx
+	}
 	l.stats.registered.Add(1)
 	return Registration{loop: l, tok: tok}, nil
 }
 
-// Unregister stops watching the registration's fd. Events already collected
-// for it are dropped, even if the fd is closed and reused by a new
-// registration in the meantime. The caller closes the fd afterwards, never
-// before: closing first could let the kernel keep a half-dead entry.
-// Loop goroutine only. A stale or repeated Unregister returns ErrClosed.
-func (l *Loop) Unregister(r Registration) error {
-	if r.loop != l || int(r.tok.slot) >= len(l.slots) {
+// Arm asks for the next event of the kinds in ev once the owner has drained
+// the last one (read or written until EAGAIN). Edge-triggered pollers keep
+// every registration armed and do nothing; a completion port posts its
+// zero-byte read. Loop goroutine only.
+func (l *Loop) Arm(r Registration, ev Events) error {
+	s, ok := l.live(r)
+	if !ok {
 		return ipcerr.ErrClosed
+	}
+	return l.poller.arm(s.h, r.tok, ev)
+}
+
+// Unregister stops watching the registration's handle. Events already
+// collected for it are dropped, even if the handle is closed and reused by
+// a new registration in the meantime. The caller closes the handle
+// afterwards, never before: closing first could let the kernel keep a
+// half-dead entry. Loop goroutine only. A stale or repeated Unregister
+// returns ErrClosed.
+func (l *Loop) Unregister(r Registration) error {
+	if _, ok := l.live(r); !ok {
+		return ipcerr.ErrClosed
+	}
+	return l.unregister(r.tok.slot)
+}
+
+// live returns the slot r names if r is still its registration.
+func (l *Loop) live(r Registration) (*slot, bool) {
+	if r.loop != l || int(r.tok.slot) >= len(l.slots) {
+		return nil, false
 	}
 	s := &l.slots[r.tok.slot]
-	if s.h == nil || s.gen != r.tok.gen {
-		return ipcerr.ErrClosed
+	if s.owner == nil || s.gen != r.tok.gen {
+		return nil, false
 	}
-	err := l.poller.del(int(s.fd))
-	l.release(r.tok.slot)
+	return s, true
+}
+
+// unregister deletes a live slot's registration from the poller and frees
+// the slot, or leaves it draining until the poller releases it.
+func (l *Loop) unregister(idx uint32) error {
+	s := &l.slots[idx]
+	draining, err := l.poller.del(s.h, token{slot: idx, gen: s.gen})
+	if l.byHandle != nil {
+		delete(l.byHandle, s.h)
+	}
+	s.owner = nil
+	l.stats.registered.Add(-1)
+	if draining {
+		s.draining = true
+		l.draining++
+		return err
+	}
+	l.free1(idx)
 	return err
 }
 
-func (l *Loop) release(idx uint32) {
+// free1 bumps the slot's generation, so that every token of its last
+// registration stops matching, and puts it on the free list.
+func (l *Loop) free1(idx uint32) {
 	s := &l.slots[idx]
-	s.h, s.fd = nil, -1
+	s.h, s.draining = 0, false
 	s.gen++
 	if s.gen == 0 { // 0 belongs to the wake-up token
 		s.gen = 1
 	}
 	l.free = append(l.free, idx)
-	l.stats.registered.Add(-1)
 }
+
+// AddLoad counts delta more owners (sessions, for localipc) placed on the
+// loop, from the moment they are handed over rather than when their
+// registration lands, so that a burst of placements spreads before the loop
+// has run any of them. Reactor.Least places by it. Any goroutine.
+func (l *Loop) AddLoad(delta int) { l.load.Add(int64(delta)) }
+
+// Load returns the owners placed on the loop now (AddLoad). Any goroutine.
+func (l *Loop) Load() int { return int(l.load.Load()) }
 
 // OnLoop reports whether the caller runs on the loop's own goroutine: in a
 // handler, a timer or a posted task. It costs about a microsecond; any
@@ -272,6 +342,7 @@ func (l *Loop) Stats() LoopStats {
 	return LoopStats{
 		Loop:       l.id,
 		Registered: int(l.stats.registered.Load()),
+		Load:       l.Load(),
 		Timers:     l.timers.count(),
 		Posts:      l.stats.posts.Load(),
 		Tasks:      l.stats.tasks.Load(),
@@ -287,8 +358,13 @@ func (l *Loop) Stats() LoopStats {
 // stop asks the loop to finish; any goroutine. Tasks posted before the loop
 // notices still run.
 func (l *Loop) stop() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	// stopping before the wake-up: the loop checks it after it resets
+	// wakePending, so if a wake-up is already pending (and wakeLocked writes
+	// none) the loop still sees stopping once it comes round.
 	l.stopping.Store(true)
-	l.poller.wake()
+	l.wakeLocked()
 }
 
 func (l *Loop) start() {
@@ -310,6 +386,7 @@ func (l *Loop) run() {
 	for !l.stopping.Load() {
 		l.stats.iterations.Add(1)
 		n := l.wait()
+		l.resolve(l.events[:n])
 		l.dispatch(l.events[:n])
 		// With no wake-up pending and nothing left over there is no task to
 		// take, except perhaps from a post between its append and its CAS,
@@ -339,7 +416,7 @@ func (l *Loop) wait() int {
 	switch {
 	case timeout == 0:
 		n, _ = l.poller.wait(l.events, 0)
-	case l.mode == WaitNetpoll:
+	case l.parker != nil:
 		n = l.parker.park(deadline)
 	case l.mode == WaitBusy:
 		n, _ = l.poller.wait(l.events, 0)
@@ -375,6 +452,35 @@ func msec(d time.Duration) int {
 	return int((d + time.Millisecond - 1) / time.Millisecond)
 }
 
+// resolve turns the events of a poller that reportsHandles into tokens,
+// before any handler of the batch runs. Until then the table is exactly what
+// the kernel reported for: the kernel forgets a handle when it is closed, so
+// an event it returns is for the handle's current registration. Resolved
+// later, an event for a handle that a handler earlier in the batch closed,
+// and whose number a new registration took, would reach the new owner. A
+// handle with no registration gets a token that matches no slot.
+func (l *Loop) resolve(evs []event) {
+	if l.byHandle == nil {
+		return
+	}
+	for i := range evs {
+		e := &evs[i]
+		if e.tok == wakeToken {
+			continue
+		}
+		e.tok = unknownToken
+		if idx, ok := l.byHandle[e.h]; ok {
+			e.tok = token{slot: idx, gen: l.slots[idx].gen}
+		}
+	}
+}
+
+// unknownToken is what resolve gives an event for a handle with no
+// registration: its slot is past every table, so dispatch drops it.
+var unknownToken = token{slot: ^uint32(0) - 1}
+
+// dispatch hands each event to its registration's owner, and drops (counts
+// as stale) every event whose registration is gone.
 func (l *Loop) dispatch(evs []event) {
 	for _, e := range evs {
 		if e.tok == wakeToken {
@@ -386,15 +492,27 @@ func (l *Loop) dispatch(evs []event) {
 			continue
 		}
 		s := &l.slots[e.tok.slot]
-		// A handler earlier in this batch may have unregistered this fd and
-		// registered a reused fd number in the same slot: the generation
-		// tells the two apart.
-		if s.h == nil || s.gen != e.tok.gen {
+		// A handler earlier in this batch may have unregistered this handle
+		// and registered a reused number in the same slot: the generation
+		// tells the two apart. A draining slot keeps its generation until
+		// the poller releases it, and its owner is gone.
+		if s.gen != e.tok.gen {
+			l.stats.stale.Add(1)
+			continue
+		}
+		if e.ev&released != 0 {
+			if s.draining {
+				l.draining--
+				l.free1(e.tok.slot)
+			}
+			continue
+		}
+		if s.owner == nil {
 			l.stats.stale.Add(1)
 			continue
 		}
 		l.stats.events.Add(1)
-		s.h.OnEvents(e.ev)
+		s.owner.OnEvents(e.ev)
 	}
 }
 
@@ -447,7 +565,8 @@ func (l *Loop) fireTimers() {
 
 // shutdown runs on the loop goroutine after stop: it refuses new tasks, runs
 // every task already accepted, tells every remaining registration that the
-// reactor is gone, and releases the poller.
+// reactor is gone, waits until the kernel has released every draining one,
+// and releases the poller.
 func (l *Loop) shutdown() {
 	l.mu.Lock()
 	l.closed = true
@@ -457,15 +576,25 @@ func (l *Loop) shutdown() {
 	}
 	for i := range l.slots {
 		s := &l.slots[i]
-		if s.h == nil {
+		if s.owner == nil {
 			continue
 		}
-		h := s.h
-		l.poller.del(int(s.fd))
-		l.release(uint32(i))
-		h.OnEvents(Shutdown)
+		owner := s.owner
+		l.unregister(uint32(i))
+		owner.OnEvents(Shutdown)
 	}
 	l.timers.clear()
+	// The kernel may still write into memory that draining registrations
+	// tied to their slots (a completion port's OVERLAPPEDs): the poller
+	// stays open until it has handed all of it back.
+	for l.draining > 0 {
+		n, err := l.poller.wait(l.events, -1)
+		if err != nil {
+			break
+		}
+		l.resolve(l.events[:n])
+		l.dispatch(l.events[:n])
+	}
 	if l.parker != nil {
 		l.parker.close()
 	}

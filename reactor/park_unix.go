@@ -31,10 +31,10 @@ type parker struct {
 	readFn func(uintptr) bool
 }
 
-func newParker(queueFD int, poll func() int) (*parker, error) {
+func newParker(queueFD uintptr, poll func() int) (*parker, error) {
 	// A duplicate, so that os.File owns (and closes) its own descriptor while
 	// the poller keeps closing the original.
-	dup, err := unix.FcntlInt(uintptr(queueFD), unix.F_DUPFD_CLOEXEC, 0)
+	dup, err := unix.FcntlInt(queueFD, unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("reactor: dup kernel queue fd: %w", err)
 	}

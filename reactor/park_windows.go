@@ -6,12 +6,12 @@ import (
 	"github.com/localipc/localipc/internal/ipcerr"
 )
 
-// parker is unused on Windows: a completion port is not a pollable
-// descriptor, and the IOCP loop (a later issue) blocks in
+// parker is never made on Windows: a completion port is not a pollable
+// descriptor (its poller's pollable reports none), so the loop blocks in
 // GetQueuedCompletionStatusEx instead.
 type parker struct{}
 
-func newParker(int, func() int) (*parker, error) { return nil, ipcerr.ErrNotSupported }
+func newParker(uintptr, func() int) (*parker, error) { return nil, ipcerr.ErrNotSupported }
 
 func (p *parker) park(time.Time) int { return 0 }
 

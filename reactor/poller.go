@@ -1,21 +1,57 @@
 package reactor
 
-// The poller is the only platform-specific part of a loop. Each platform file
-// (poller_linux.go: epoll + eventfd; poller_bsd.go and iocp_windows.go in later
-// work) provides a type poller with these methods, and nothing else:
+// The poller is the only kernel-specific part of a loop: epoll on Linux
+// (poller_linux.go), kqueue on the BSDs and macOS and a completion port on
+// Windows in later work. Each is a type behind kernelQueue, made by
+// newPoller. The contract is shaped for all three at once, so that a port
+// adds a file and changes nothing in loop.go:
 //
-//	newPoller() (*poller, error)          create the kernel queue and its wake-up
-//	(*poller).add(fd int, tok token) error         watch fd for read, write and hang-up, edge-triggered
-//	(*poller).del(fd int) error           stop watching fd (before it is closed)
-//	(*poller).wait(evs []event, msec int) (int, error)  collect ready events; msec -1 blocks, 0 polls
-//	(*poller).wake() error                make a blocked or future wait return
-//	(*poller).fd() int                    the queue's own descriptor, for parking in Go's netpoller
-//	(*poller).close() error               release every descriptor the poller opened
+//   - Handles are uintptr: an fd on Unix, a HANDLE on Windows.
+//   - An event names its registration by what the kernel can carry: the
+//     token (slot, generation) on epoll and IOCP, the handle itself on
+//     kqueue, whose x/sys Udata is a pointer-typed field that must not hold
+//     an integer. The loop resolves handles right after wait returns and
+//     rejects stale events itself, so no poller does either.
+//   - Unregistering may finish later: a completion port still owns the
+//     OVERLAPPEDs of a handle after del, and the slot (and the memory the
+//     owner tied to it) stays reserved until the poller reports released
+//     for its token.
+//   - arm asks for the next event of a kind once the owner has drained the
+//     last one: a no-op where readiness is edge-triggered and stays armed
+//     (epoll, kqueue with EV_CLEAR), the zero-byte read of a completion
+//     port.
+//   - A loop parks in Go's netpoller only on a pollable queue descriptor;
+//     a poller without one (IOCP) blocks its loop in wait.
 //
-// wait reports wake-ups as an event whose token is wakeToken and consumes them,
-// so that each wake() costs at most one extra wait return.
-// Everything else (slots, tokens, tasks, timers, statistics) is shared code in
-// loop.go, written once and tested on Linux for every platform.
+// Everything else (slots, tokens, tasks, timers, statistics) is shared code
+// in loop.go, written once and tested on Linux, also against the scripted
+// fake poller of loop_test.go.
+type kernelQueue interface {
+	// add starts watching h for read, write and hang-up; its events carry
+	// tok (or h, see reportsHandles).
+	add(h uintptr, tok token) error
+	// arm asks for the next event of the kinds in ev, after the owner has
+	// seen EAGAIN (or its equivalent) for them.
+	arm(h uintptr, tok token, ev Events) error
+	// del stops watching h, before its owner closes it. draining means the
+	// kernel still holds work tied to the registration: the poller reports
+	// an event with released for tok once it has given all of it back.
+	del(h uintptr, tok token) (draining bool, err error)
+	// wait collects ready events into evs; msec -1 blocks, 0 polls. Wake-ups
+	// come back as events whose token is wakeToken, consumed, so that each
+	// wake costs at most one extra return.
+	wait(evs []event, msec int) (int, error)
+	// wake makes a blocked or the next wait return. Any goroutine.
+	wake() error
+	// pollable returns a descriptor that Go's netpoller can wait on, readable
+	// while the queue holds events, if the kernel has one.
+	pollable() (fd uintptr, ok bool)
+	// reportsHandles says that events name their registration by handle,
+	// not by token.
+	reportsHandles() bool
+	// close releases what the poller opened; registered handles stay open.
+	close() error
+}
 
 // Events is a set of readiness conditions reported for a registered fd.
 type Events uint32
@@ -33,6 +69,11 @@ const (
 	// Shutdown: the reactor is closing; this is the last event the handler
 	// receives and the registration is already gone.
 	Shutdown
+
+	// released is the poller's word that a draining registration holds
+	// nothing in the kernel any more; the loop frees its slot. Handlers
+	// never see it.
+	released Events = 1 << 31
 )
 
 // String lists the set's members, for test failures and debugging.
@@ -50,6 +91,12 @@ func (e Events) String() string {
 			s += n
 		}
 	}
+	if e&released != 0 {
+		if s != "" {
+			s += "|"
+		}
+		s += "released"
+	}
 	return s
 }
 
@@ -66,8 +113,11 @@ type token struct {
 // generation 0.
 var wakeToken = token{slot: ^uint32(0), gen: 0}
 
-// event is one readiness report as the poller hands it to the loop.
+// event is one report as the poller hands it to the loop: tok names the
+// registration, or, from a poller that reportsHandles, h does until the loop
+// has resolved it.
 type event struct {
 	tok token
+	h   uintptr
 	ev  Events
 }

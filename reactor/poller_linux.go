@@ -5,20 +5,22 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/localipc/localipc/internal/sock"
 	"golang.org/x/sys/unix"
 )
 
 // poller is an epoll instance with an eventfd for wake-ups. Every fd is added
 // edge-triggered for both directions at once, as Go's runtime poller does, so a
-// registration never needs to be modified: the owner reads or writes until
-// EAGAIN and then waits for the next edge.
+// registration never needs to be modified or re-armed: the owner reads or
+// writes until EAGAIN and then waits for the next edge. epoll's data word
+// carries the token, and a deleted fd leaves nothing behind in the kernel.
 type poller struct {
 	epfd  int
 	evfd  int
 	evbuf []unix.EpollEvent
 }
 
-func newPoller() (*poller, error) {
+func newPoller() (kernelQueue, error) {
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("reactor: epoll_create1: %w", err)
@@ -52,21 +54,26 @@ func putToken(ev *unix.EpollEvent, t token) {
 	ev.Pad = int32(t.gen)
 }
 
-func (p *poller) add(fd int, t token) error {
+func (p *poller) add(fd uintptr, t token) error {
 	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET}
 	putToken(&ev, t)
-	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
-		return fmt.Errorf("reactor: epoll_ctl add fd %d: %w", fd, err)
+	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, int(fd), &ev); err != nil {
+		return fmt.Errorf("reactor: epoll_ctl add fd %d: %w", int(fd), err)
 	}
 	return nil
 }
 
-func (p *poller) del(fd int) error {
-	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, fd, nil); err != nil {
-		return fmt.Errorf("reactor: epoll_ctl del fd %d: %w", fd, err)
+// arm has nothing to do: an edge-triggered registration stays armed.
+func (p *poller) arm(uintptr, token, Events) error { return nil }
+
+func (p *poller) del(fd uintptr, _ token) (draining bool, err error) {
+	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, int(fd), nil); err != nil {
+		return false, fmt.Errorf("reactor: epoll_ctl del fd %d: %w", int(fd), err)
 	}
-	return nil
+	return false, nil
 }
+
+func (p *poller) reportsHandles() bool { return false }
 
 func (p *poller) wait(evs []event, msec int) (int, error) {
 	if cap(p.evbuf) < len(evs) {
@@ -75,8 +82,8 @@ func (p *poller) wait(evs []event, msec int) (int, error) {
 	raw := p.evbuf[:len(evs)]
 	n, err := unix.EpollWait(p.epfd, raw, msec)
 	if err != nil {
-		if errors.Is(err, unix.EINTR) {
-			return 0, nil
+		if err == unix.EINTR {
+			return 0, nil // a signal, not an event: the loop comes round again
 		}
 		return 0, fmt.Errorf("reactor: epoll_wait: %w", err)
 	}
@@ -119,31 +126,20 @@ var one = func() []byte {
 }()
 
 func (p *poller) wake() error {
-	for {
-		_, err := unix.Write(p.evfd, one)
-		switch {
-		case err == nil, errors.Is(err, unix.EAGAIN):
-			// EAGAIN: the counter is saturated, so a wake-up is pending anyway.
-			return nil
-		case errors.Is(err, unix.EINTR):
-			continue
-		default:
-			return fmt.Errorf("reactor: eventfd write: %w", err)
-		}
+	_, err := sock.IgnoringEINTR(func() (int, error) { return unix.Write(p.evfd, one) })
+	if err != nil && err != unix.EAGAIN {
+		return fmt.Errorf("reactor: eventfd write: %w", err)
 	}
+	// EAGAIN: the counter is saturated, so a wake-up is pending anyway.
+	return nil
 }
 
 func (p *poller) drainWake() {
 	var buf [8]byte
-	for {
-		_, err := unix.Read(p.evfd, buf[:])
-		if !errors.Is(err, unix.EINTR) {
-			return
-		}
-	}
+	sock.IgnoringEINTR(func() (int, error) { return unix.Read(p.evfd, buf[:]) })
 }
 
-func (p *poller) fd() int { return p.epfd }
+func (p *poller) pollable() (uintptr, bool) { return uintptr(p.epfd), true }
 
 func (p *poller) close() error {
 	err1 := unix.Close(p.evfd)

@@ -30,6 +30,8 @@ type WaitMode int
 const (
 	// WaitNetpoll parks the loop goroutine in Go's netpoller on the kernel
 	// queue's descriptor. No thread is held while the loop idles. Default.
+	// A kernel queue without a pollable descriptor (a completion port) has
+	// its loop block in the kernel instead, on a thread it does not lock.
 	WaitNetpoll WaitMode = iota
 	// WaitLocked locks the loop to an OS thread that blocks in epoll_wait.
 	WaitLocked
@@ -54,6 +56,7 @@ type config struct {
 	loops      int
 	waitMode   WaitMode
 	taskBudget int
+	newPoller  func() (kernelQueue, error) // the platform's; tests script a fake
 }
 
 // Option configures New.
@@ -86,7 +89,7 @@ type Reactor struct {
 
 // New starts a reactor. Its loops run until Close.
 func New(opts ...Option) (*Reactor, error) {
-	cfg := config{taskBudget: defaultTaskBudget}
+	cfg := config{taskBudget: defaultTaskBudget, newPoller: newPoller}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -127,13 +130,13 @@ func Default() (*Reactor, error) {
 // Loops returns the reactor's loops, in index order.
 func (r *Reactor) Loops() []*Loop { return r.loops }
 
-// Least returns the loop with the fewest registered fds, lowest index first,
-// for spreading new sessions.
+// Least returns the loop with the least load (Loop.AddLoad), lowest index
+// first: the one placement rule for spreading new sessions and listeners.
 func (r *Reactor) Least() *Loop {
 	best := r.loops[0]
-	bestN := best.stats.registered.Load()
+	bestN := best.load.Load()
 	for _, l := range r.loops[1:] {
-		if n := l.stats.registered.Load(); n < bestN {
+		if n := l.load.Load(); n < bestN {
 			best, bestN = l, n
 		}
 	}

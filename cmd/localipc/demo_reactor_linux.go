@@ -28,7 +28,7 @@ func reactorDemo(rounds int) error {
 	buf := make([]byte, 4096)
 	registered := make(chan error, 1)
 	l.Post(func() {
-		_, err := l.Register(echo, reactor.HandlerFunc(func(reactor.Events) {
+		_, err := l.Register(uintptr(echo), reactor.HandlerFunc(func(reactor.Events) {
 			for {
 				n, err := unix.Read(echo, buf)
 				if n <= 0 || err != nil {

@@ -241,7 +241,7 @@ func Attach(fd uintptr, addrs *Addrs, l *reactor.Loop, cfg *Config) (*Session, e
 
 // open runs on the loop: register, then OnOpen.
 func (c *evConn) open() {
-	reg, err := c.loop.Register(int(c.fd), c)
+	reg, err := c.loop.Register(uintptr(c.fd), c)
 	if err != nil {
 		c.end(err)
 		return

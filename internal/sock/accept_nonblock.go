@@ -4,10 +4,8 @@ package sock
 
 import "golang.org/x/sys/unix"
 
-// Accept accepts one connection without waiting; the new descriptor is
-// non-blocking and close-on-exec. EAGAIN, EINTR and ECONNABORTED come back
-// as they are.
-func Accept(fd int) (int, error) {
+// acceptOnce makes one accept(2) without waiting; see Accept.
+func acceptOnce(fd int) (int, error) {
 	nfd, err := acceptCloexec(fd)
 	if err != nil {
 		return -1, err

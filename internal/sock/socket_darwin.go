@@ -27,9 +27,8 @@ func newSocket() (int, error) {
 	return fd, nil
 }
 
-// Accept accepts one connection without waiting. EAGAIN, EINTR and
-// ECONNABORTED come back as they are, for the caller to park or retry.
-func Accept(fd int) (int, error) {
+// acceptOnce makes one accept(2) without waiting; see Accept.
+func acceptOnce(fd int) (int, error) {
 	nfd, err := acceptCloexec(fd)
 	if err != nil {
 		return -1, err

@@ -1,0 +1,91 @@
+//go:build unix
+
+package reactor
+
+import (
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+)
+
+// contractEnd is the far end of a pair, driven by the poller contract test.
+type contractEnd struct{ fd int }
+
+// contractPair returns a non-blocking handle to register and its peer: a
+// stream socketpair, closed at the end of the test.
+func contractPair(t *testing.T) (uintptr, contractEnd) {
+	t.Helper()
+	syscall.ForkLock.RLock()
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+	if err == nil {
+		unix.CloseOnExec(fds[0])
+		unix.CloseOnExec(fds[1])
+	}
+	syscall.ForkLock.RUnlock()
+	require.NoError(t, err)
+	require.NoError(t, unix.SetNonblock(fds[0], true))
+	peer := contractEnd{fd: fds[1]}
+	t.Cleanup(func() {
+		unix.Close(fds[0])
+		unix.Close(peer.fd) // EBADF if the test closed it already
+	})
+	return uintptr(fds[0]), peer
+}
+
+func (e contractEnd) write(t *testing.T, p []byte) {
+	t.Helper()
+	n, err := unix.Write(e.fd, p)
+	require.NoError(t, err)
+	require.Equal(t, len(p), n)
+}
+
+func (e contractEnd) close(t *testing.T) {
+	t.Helper()
+	require.NoError(t, unix.Close(e.fd))
+}
+
+// drain reads h until EAGAIN and returns what it read.
+func drain(t *testing.T, h uintptr) []byte {
+	t.Helper()
+	var out []byte
+	buf := make([]byte, 64)
+	for {
+		n, err := unix.Read(int(h), buf)
+		if err == unix.EAGAIN {
+			return out
+		}
+		require.NoError(t, err)
+		if n == 0 {
+			return out
+		}
+		out = append(out, buf[:n]...)
+	}
+}
+
+func readableWithin(t *testing.T, fd uintptr, d time.Duration) bool {
+	t.Helper()
+	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for {
+		n, err := unix.Poll(pfd, int(d/time.Millisecond))
+		if err == unix.EINTR {
+			continue
+		}
+		require.NoError(t, err)
+		return n == 1
+	}
+}
+
+// openHandles counts the process's open descriptors.
+func openHandles(t *testing.T) int {
+	t.Helper()
+	n := 0
+	for fd := 0; fd < 4096; fd++ {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,355 @@
+package reactor
+
+import (
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/localipc/localipc/internal/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// fakePoller is a kernel queue whose events the test scripts, so that the
+// loop's shared logic (stale events, handle resolution, draining slots, the
+// wake-up path) runs the same way for every kind of kernel, here on Linux.
+type fakePoller struct {
+	t         testing.TB
+	handles   bool          // events name handles, as kqueue's do
+	wakeDelay time.Duration // how long a wake-up takes to reach the "kernel"
+
+	mu       sync.Mutex
+	draining bool // del leaves the slot draining, as a completion port does
+	batches  [][]event
+	wakeups  int
+	closed   bool
+	calls    []string
+	notify   chan struct{} // a batch or a wake-up arrived
+	released chan struct{} // closed by close()
+}
+
+func newFakePoller(t testing.TB) *fakePoller {
+	return &fakePoller{t: t, notify: make(chan struct{}, 1), released: make(chan struct{})}
+}
+
+// reactorOn starts a one-loop reactor over p.
+func reactorOn(t *testing.T, p *fakePoller) (*Reactor, *Loop) {
+	t.Helper()
+	r, err := New(WithLoops(1), func(c *config) {
+		c.newPoller = func() (kernelQueue, error) { return p, nil }
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { r.Close() })
+	return r, r.Loops()[0]
+}
+
+// script makes the loop's next wait return evs.
+func (p *fakePoller) script(evs ...event) {
+	p.mu.Lock()
+	p.batches = append(p.batches, evs)
+	p.mu.Unlock()
+	p.kick()
+}
+
+func (p *fakePoller) kick() {
+	select {
+	case p.notify <- struct{}{}:
+	default:
+	}
+}
+
+func (p *fakePoller) record(call string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.calls = append(p.calls, call)
+}
+
+func (p *fakePoller) recorded() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.calls...)
+}
+
+func (p *fakePoller) add(h uintptr, tok token) error { p.record("add"); return nil }
+
+func (p *fakePoller) arm(h uintptr, tok token, ev Events) error {
+	p.record("arm " + ev.String())
+	return nil
+}
+
+func (p *fakePoller) del(h uintptr, tok token) (bool, error) {
+	p.record("del")
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.draining, nil
+}
+
+func (p *fakePoller) setDraining(on bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.draining = on
+}
+
+func (p *fakePoller) wait(evs []event, msec int) (int, error) {
+	var deadline <-chan time.Time
+	if msec > 0 {
+		deadline = time.After(time.Duration(msec) * time.Millisecond)
+	}
+	for {
+		p.mu.Lock()
+		if len(p.batches) > 0 {
+			n := copy(evs, p.batches[0])
+			p.batches = p.batches[1:]
+			p.mu.Unlock()
+			return n, nil
+		}
+		if p.wakeups > 0 {
+			p.wakeups = 0
+			p.mu.Unlock()
+			evs[0] = event{tok: wakeToken}
+			return 1, nil
+		}
+		p.mu.Unlock()
+		if msec == 0 {
+			return 0, nil
+		}
+		select {
+		case <-p.notify:
+		case <-deadline:
+			return 0, nil
+		}
+	}
+}
+
+func (p *fakePoller) wake() error {
+	p.mu.Lock()
+	delay := p.wakeDelay
+	p.mu.Unlock()
+	time.Sleep(delay)
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		// On a real kernel this write would land on a closed, perhaps
+		// reused, descriptor.
+		p.t.Error("wake-up written after the poller was closed")
+		return nil
+	}
+	p.wakeups++
+	p.mu.Unlock()
+	p.kick()
+	return nil
+}
+
+func (p *fakePoller) pollable() (uintptr, bool) { return 0, false }
+func (p *fakePoller) reportsHandles() bool      { return p.handles }
+
+func (p *fakePoller) close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.closed {
+		p.closed = true
+		close(p.released)
+	}
+	return nil
+}
+
+// owner records the events its registration receives.
+type owner struct {
+	mu  sync.Mutex
+	got []Events
+	on  func(Events) // runs on the loop after recording
+}
+
+func (o *owner) OnEvents(ev Events) {
+	o.mu.Lock()
+	o.got = append(o.got, ev)
+	on := o.on
+	o.mu.Unlock()
+	if on != nil {
+		on(ev)
+	}
+}
+
+func (o *owner) events() []Events {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]Events(nil), o.got...)
+}
+
+// register registers h for o on l and returns the registration.
+func register(t *testing.T, l *Loop, h uintptr, o Handler) Registration {
+	t.Helper()
+	var reg Registration
+	var err error
+	require.NoError(t, l.Call(func() { reg, err = l.Register(h, o) }))
+	require.NoError(t, err)
+	return reg
+}
+
+// settle waits until the loop has dispatched everything scripted so far: a
+// task posted now runs after the loop's next wait returns.
+func settle(t *testing.T, l *Loop) {
+	t.Helper()
+	done := testutil.Async(func() error { return l.Call(func() {}) })
+	require.NoError(t, testutil.Within(t, done, 5*time.Second, "the loop to come round"))
+}
+
+// A handler that unregisters its handle and registers a new owner in the
+// same slot must not pass the new owner the old registration's events that
+// were collected in the same batch, whether events carry tokens (epoll,
+// IOCP) or handles (kqueue), where the number may be the same one too.
+func TestEventsOfAReplacedRegistrationAreStale(t *testing.T) {
+	for _, handles := range []bool{false, true} {
+		name := map[bool]string{false: "tokens", true: "handles"}[handles]
+		t.Run(name, func(t *testing.T) {
+			p := newFakePoller(t)
+			p.handles = handles
+			_, l := reactorOn(t, p)
+			const h = 7
+			first, second := &owner{}, &owner{}
+			reg := register(t, l, h, first)
+			var replaced Registration
+			first.on = func(Events) {
+				require.NoError(t, l.Unregister(reg))
+				var err error
+				replaced, err = l.Register(h, second)
+				require.NoError(t, err)
+			}
+			old := event{tok: reg.tok, h: h, ev: Readable}
+			p.script(old, old, old)
+			settle(t, l)
+			assert.Equal(t, []Events{Readable}, first.events())
+			assert.Empty(t, second.events(), "the new owner got the old owner's events")
+			assert.Equal(t, uint64(2), l.Stats().Stale)
+			assert.Equal(t, reg.tok.slot, replaced.tok.slot, "the slot was reused")
+			assert.NotEqual(t, reg.tok.gen, replaced.tok.gen)
+
+			// The next batch is the new registration's.
+			p.script(event{tok: replaced.tok, h: h, ev: Writable})
+			settle(t, l)
+			assert.Equal(t, []Events{Writable}, second.events())
+		})
+	}
+}
+
+func TestEventsForUnknownRegistrationsAreStale(t *testing.T) {
+	cases := []struct {
+		name    string
+		handles bool
+		ev      event
+	}{
+		{"token past the table", false, event{tok: token{slot: 99, gen: 1}, ev: Readable}},
+		{"token of a free slot", false, event{tok: token{slot: 0, gen: 1}, ev: Readable}},
+		{"handle never registered", true, event{h: 42, ev: Readable}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newFakePoller(t)
+			p.handles = tc.handles
+			_, l := reactorOn(t, p)
+			o := &owner{}
+			reg := register(t, l, 3, o)
+			require.NoError(t, l.Call(func() { require.NoError(t, l.Unregister(reg)) }))
+			p.script(tc.ev)
+			settle(t, l)
+			assert.Empty(t, o.events())
+			assert.Equal(t, uint64(1), l.Stats().Stale)
+		})
+	}
+}
+
+// A registration that the kernel still holds work of (a completion port's
+// pending OVERLAPPEDs) keeps its slot and generation until the poller
+// releases it: no new registration may take the slot meanwhile, and events
+// that still come for it are dropped.
+func TestDrainingSlotIsReusedOnlyAfterRelease(t *testing.T) {
+	p := newFakePoller(t)
+	p.setDraining(true)
+	_, l := reactorOn(t, p)
+	o := &owner{}
+	reg := register(t, l, 5, o)
+	require.NoError(t, l.Call(func() { require.NoError(t, l.Unregister(reg)) }))
+	assert.Equal(t, 0, l.Stats().Registered)
+
+	other := register(t, l, 6, &owner{})
+	assert.NotEqual(t, reg.tok.slot, other.tok.slot, "a draining slot was handed out")
+
+	p.script(event{tok: reg.tok, ev: Readable}) // a completion after del
+	settle(t, l)
+	assert.Empty(t, o.events())
+	assert.Equal(t, uint64(1), l.Stats().Stale)
+
+	p.script(event{tok: reg.tok, ev: released})
+	settle(t, l)
+	again := register(t, l, 5, &owner{})
+	assert.Equal(t, reg.tok.slot, again.tok.slot, "the released slot is free again")
+	assert.NotEqual(t, reg.tok.gen, again.tok.gen, "with a new generation")
+	assert.Empty(t, o.events(), "handlers never see released")
+	p.setDraining(false) // so that the reactor's Close frees the rest at once
+}
+
+// Close must keep the poller open until every draining registration is
+// released: the kernel may still write into memory tied to it.
+func TestShutdownWaitsForDrainingRegistrations(t *testing.T) {
+	p := newFakePoller(t)
+	p.setDraining(true)
+	r, l := reactorOn(t, p)
+	o := &owner{}
+	reg := register(t, l, 5, o)
+
+	closed := testutil.Async(r.Close)
+	// Shutdown unregisters the live slot (leaving it draining) and tells its
+	// owner; only the release lets it close the poller.
+	require.Eventually(t, func() bool { return len(o.events()) == 1 }, 5*time.Second, time.Millisecond)
+	assert.Equal(t, []Events{Shutdown}, o.events())
+	select {
+	case <-p.released:
+		t.Fatal("the poller was closed while a registration was draining")
+	case <-closed:
+		t.Fatal("Close returned while a registration was draining")
+	default:
+	}
+	p.script(event{tok: reg.tok, ev: released})
+	require.NoError(t, testutil.Within(t, closed, 5*time.Second, "Close after the release"))
+	testutil.Within(t, p.released, time.Second, "the poller to close")
+	assert.Equal(t, []string{"add", "del"}, p.recorded())
+}
+
+func TestArmGoesToThePoller(t *testing.T) {
+	p := newFakePoller(t)
+	_, l := reactorOn(t, p)
+	reg := register(t, l, 9, &owner{})
+	require.NoError(t, l.Call(func() {
+		assert.NoError(t, l.Arm(reg, Readable))
+		assert.NoError(t, l.Arm(reg, Writable))
+		require.NoError(t, l.Unregister(reg))
+		assert.ErrorIs(t, l.Arm(reg, Readable), ErrClosed, "a stale registration")
+		assert.ErrorIs(t, l.Arm(Registration{}, Readable), ErrClosed)
+	}))
+	assert.Equal(t, []string{"add", "arm readable", "arm writable", "del"}, p.recorded())
+}
+
+// Post and stop wake the loop through one path, under the queue lock, which
+// shutdown takes before it closes the poller: no wake-up may reach a closed
+// poller (the fake fails the test if one does). Here the loop is busy in a
+// task when Close comes, and the wake-up of stop is slow: the loop finishes
+// the task, sees stopping and shuts down while that wake-up is on its way.
+func TestNoWakeUpAfterThePollerIsClosed(t *testing.T) {
+	for range 20 {
+		p := newFakePoller(t)
+		r, l := reactorOn(t, p)
+		busy := make(chan struct{})
+		require.NoError(t, l.Post(func() {
+			close(busy)
+			for !l.stopping.Load() {
+				runtime.Gosched()
+			}
+		}))
+		<-busy
+		p.mu.Lock()
+		p.wakeDelay = time.Millisecond
+		p.mu.Unlock()
+		require.NoError(t, r.Close())
+	}
+}
