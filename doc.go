@@ -8,13 +8,28 @@
 // # From IPRT to Go
 //
 // One row per RTLocalIpc function and flag; "differs" says where this package
-// departs from IPRT, and why.
+// departs from IPRT, and why. The wire and the names were checked against
+// IPRT's own RTLocalIpc POSIX code, VirtualBox 7.0.14 and trunk, built
+// unmodified: the same socket paths for portable, RestrictToUser and native
+// names, and the same bytes both ways.
+//
+// The Flags values are Go's, not IPRT's: IPRT's server word has
+// RESTRICT_TO_USER at 0x2, its client word has ALLOW_IDENTIFICATION at 0x2 and
+// RESTRICT_TO_USER at 0x4. A raw IPRT word is converted, never cast.
 //
 //	IPRT                                  localipc                          differs
-//	RTLOCALIPC_FLAGS_NATIVE_NAME          NativeName                        a leading '@' is a file name, as in IPRT (never Linux's abstract namespace);
-//	                                                                        such a name reaches the kernel as "./@name", so it may be 105 bytes, not 107
-//	RTLOCALIPC_FLAGS_RESTRICT_TO_USER     RestrictToUser                    as IPRT trunk: $XDG_RUNTIME_DIR, /run/user/<uid> or ~/.iprt-localipc, mode 0600
-//	RTLOCALIPC_C_FLAGS_ALLOW_IDENTIFICATION AllowIdentification             no effect on Unix, as in IPRT
+//	RTLOCALIPC_FLAGS_NATIVE_NAME (0x1)    NativeName                        a leading '@' is a file name, as in IPRT (never Linux's abstract namespace);
+//	RTLOCALIPC_C_FLAGS_NATIVE_NAME (0x1)                                    such a name reaches the kernel as "./@name", so it may be 105 bytes, not 107;
+//	                                                                        its encoding is judged as RTStrValidateEncoding does (up to 6-byte sequences
+//	                                                                        pass; U+FFFE, U+FFFF and surrogates fail): ErrInvalidUTF8, Status -61, -59 or -60
+//	RTLOCALIPC_FLAGS_RESTRICT_TO_USER (0x2) RestrictToUser                  as IPRT trunk: $XDG_RUNTIME_DIR, /run/user/<uid> or ~/.iprt-localipc, mode 0600;
+//	RTLOCALIPC_C_FLAGS_RESTRICT_TO_USER (0x4)                               trailing slashes of the directory cut to one, as RTPathAppend does;
+//	                                                                        no directory at all is ErrPathNotFound (VERR_PATH_NOT_FOUND)
+//	RTLOCALIPC_C_FLAGS_ALLOW_IDENTIFICATION (0x2) AllowIdentification       no effect on Unix, as in IPRT
+//	RTLOCALIPC_FLAGS_* word               ServerFlagsFromIPRT(raw)          new: a bit outside RTLOCALIPC_FLAGS_VALID_MASK (0x3) is ErrInvalidFlags
+//	                                      (Flags).IPRTServerFlags()         new: AllowIdentification or an unknown bit is ErrInvalidFlags
+//	RTLOCALIPC_C_FLAGS_* word             ClientFlagsFromIPRT(raw)          new: a bit outside RTLOCALIPC_C_FLAGS_VALID_MASK (0x7) is ErrInvalidFlags
+//	                                      (Flags).IPRTClientFlags()         new: an unknown bit is ErrInvalidFlags
 //	RT_INDEFINITE_WAIT                    Infinite                          any negative timeout waits without limit
 //	(name mapping)                        Path(name, flags)                 new: says where a name lives
 //	RTLocalIpcServerCreate                Listen(name, flags, opts...)      a live server's name gives ErrAddressInUse (IPRT unlinks and steals it);

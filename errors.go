@@ -19,6 +19,14 @@ var (
 	ErrNotSupported = ipcerr.ErrNotSupported
 	// ErrInvalidName: the name breaks IPRT's rules (VERR_INVALID_NAME, -104).
 	ErrInvalidName = ipcerr.ErrInvalidName
+	// ErrInvalidUTF8: a native name that IPRT's RTStrValidateEncoding refuses
+	// (VERR_INVALID_UTF8_ENCODING, -61). It is an addition to the sentinels
+	// above and matches ErrInvalidName too, so code that tests ErrInvalidName
+	// keeps working; Status reports IPRT's code, which is -61 for a malformed
+	// sequence, -60 (VERR_CODE_POINT_SURROGATE) for an encoded surrogate and
+	// -59 (VERR_CODE_POINT_ENDIAN_INDICATOR) for U+FFFE or U+FFFF, all three
+	// matching ErrInvalidUTF8.
+	ErrInvalidUTF8 = ipcerr.ErrInvalidUTF8
 	// ErrNameTooLong: the socket path does not fit sun_path (VERR_FILENAME_TOO_LONG, -120).
 	ErrNameTooLong = ipcerr.ErrNameTooLong
 	// ErrInvalidFlags: a flag the call does not accept (VERR_INVALID_FLAGS, -13).
@@ -30,6 +38,10 @@ var (
 	ErrAddressInUse = ipcerr.ErrAddressInUse
 	// ErrNotFound: no server by that name (VERR_FILE_NOT_FOUND, -102).
 	ErrNotFound = ipcerr.ErrNotFound
+	// ErrPathNotFound: RestrictToUser found no private runtime directory and no
+	// home directory to put ~/.iprt-localipc in (VERR_PATH_NOT_FOUND, -103). An
+	// addition to the sentinels above; the reason stays in the chain.
+	ErrPathNotFound = ipcerr.ErrPathNotFound
 	// ErrConnectionRefused: a socket file with nobody listening
 	// (VERR_NET_CONNECTION_REFUSED, -461).
 	ErrConnectionRefused = ipcerr.ErrConnectionRefused

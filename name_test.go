@@ -67,16 +67,71 @@ func TestPathInvalidNames(t *testing.T) {
 		{"UTF-8", "é", 0},
 		{"high byte", "\xff", 0},
 		{"restricted slash", "a/b", RestrictToUser},
-		{"native not UTF-8", "/tmp/\xff", NativeName},
-		{"native truncated UTF-8", "/tmp/\xc3", NativeName},
-		{"native surrogate", "/tmp/\xed\xa0\x80", NativeName},
 		{"native NUL", "/tmp/a\x00b", NativeName},
+		{"native NUL before bad UTF-8", "/tmp/\x00\xff", NativeName},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {
 			got, err := Path(tc.name, tc.flags)
 			require.ErrorIs(t, err, ErrInvalidName)
 			assert.Empty(t, got)
 			assert.Equal(t, -104, Status(err))
+		})
+	}
+}
+
+// A native name is judged as IPRT's RTStrValidateEncoding judges it, and
+// Status gives IPRT's code; each error still matches ErrInvalidName (and
+// ErrInvalidUTF8) for callers who test those.
+func TestPathNativeEncoding(t *testing.T) {
+	for _, tc := range []struct {
+		desc string
+		name string
+		want int // IPRT status; 0: accepted
+	}{
+		{"not UTF-8", "\xff\xfe", -61},
+		{"bad byte in a path", "/tmp/\xff", -61},
+		{"lone continuation byte", "/tmp/\x80", -61},
+		{"truncated 2-byte", "/tmp/\xc3", -61},
+		{"truncated 3-byte", "/tmp/\xe2\x82", -61},
+		{"truncated at the end of a path", "/tmp/x\xf0\x9f\x98", -61},
+		{"bad continuation", "/tmp/\xc3\x28", -61},
+		{"overlong slash", "/tmp/\xc0\xaf", -61},
+		{"overlong 3-byte", "/tmp/\xe0\x80\xaf", -61},
+		{"overlong 4-byte", "/tmp/\xf0\x80\x80\xaf", -61},
+		{"0xfe", "/tmp/\xfe", -61},
+		{"0xff", "/tmp/\xff\x80\x80\x80\x80\x80\x80", -61},
+		{"surrogate", "/tmp/\xed\xa0\x80", -60},
+		{"low surrogate", "/tmp/\xed\xbf\xbf", -60},
+		{"U+FFFE", "/tmp/\xef\xbf\xbe", -59},
+		{"U+FFFF", "/tmp/\xef\xbf\xbf", -59},
+		// Accepted by IPRT (and passed on to the OS as bytes), though Go's
+		// utf8.ValidString refuses all but the first two.
+		{"U+FFFD", "/tmp/\xef\xbf\xbd", 0},
+		{"U+10FFFF", "/tmp/\xf4\x8f\xbf\xbf", 0},
+		{"U+110000", "/tmp/\xf4\x90\x80\x80", 0},
+		{"U+1FFFFF", "/tmp/\xf7\xbf\xbf\xbf", 0},
+		{"5-byte", "/tmp/\xf8\x88\x80\x80\x80", 0},
+		{"6-byte, largest", "/tmp/\xfd\xbf\xbf\xbf\xbf\xbf", 0},
+		{"overlong 5-byte", "/tmp/\xf8\x87\xbf\xbf\xbf", -61},
+		{"overlong 6-byte", "/tmp/\xfc\x83\xbf\xbf\xbf\xbf", -61},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			for _, flags := range []Flags{NativeName, NativeName | RestrictToUser} {
+				got, err := Path(tc.name, flags)
+				if tc.want == 0 {
+					require.NoError(t, err)
+					assert.Equal(t, tc.name, got)
+					continue
+				}
+				require.ErrorIs(t, err, ErrInvalidUTF8)
+				assert.ErrorIs(t, err, ErrInvalidName)
+				assert.Equal(t, tc.want, Status(err))
+				assert.Empty(t, got)
+				for _, server := range []bool{true, false} {
+					_, err := resolveName(tc.name, flags, server)
+					assert.Equal(t, tc.want, Status(err), "server %v", server)
+				}
+			}
 		})
 	}
 }

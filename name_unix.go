@@ -69,9 +69,8 @@ func userPath(name string) (string, error) {
 		dirs = append(dirs, "/run/user/"+strconv.Itoa(euid))
 	}
 	for _, dir := range dirs {
-		path, err := fitSunPath(userSocketPath(dir, name))
-		if err == nil && checkDir(dir, euid, 0o077) == nil {
-			return path, nil
+		if userNameFits(dir, name) && checkDir(dir, euid, 0o077) == nil {
+			return userSocketPath(dir, name), nil
 		}
 	}
 
@@ -79,24 +78,44 @@ func userPath(name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return fitSunPath(userSocketPath(dir, name))
+	if !userNameFits(dir, name) {
+		return "", fmt.Errorf("%w: %s in %s does not fit sun_path (%d bytes with its NUL)",
+			ErrNameTooLong, userPrefix+name, dir, sock.SunPathSize)
+	}
+	return userSocketPath(dir, name), nil
+}
+
+// userNameFits is IPRT's test of whether name fits under dir, made on dir as
+// given: a run of trailing slashes counts in full although userSocketPath
+// keeps only one of them, so a directory spelt with extra slashes is refused
+// a byte or more early, as IPRT refuses it.
+func userNameFits(dir, name string) bool {
+	n := len(dir) + len(userPrefix) + len(name) + 1 // the NUL
+	if !strings.HasSuffix(dir, "/") {
+		n++
+	}
+	return dir != "" && n <= sock.SunPathSize
 }
 
 // userSocketPath joins by hand, not with filepath.Join: the path must be the
-// very string IPRT builds (a trailing '/' is kept, nothing is cleaned), or an
-// IPRT peer with the same environment would not meet us.
+// very string IPRT builds, or an IPRT peer with the same environment would
+// not meet us, and Path and Addr would spell it another way. IPRT's
+// RTPathAppend adds a '/' where there is none and reduces a run of trailing
+// slashes to one ("/run/x//" and "/run/x/" both give "/run/x/.iprt-N"); it
+// cleans nothing else, so "/run//x" keeps its doubled slash.
 func userSocketPath(dir, name string) string {
-	if !strings.HasSuffix(dir, "/") {
-		dir += "/"
-	}
-	return dir + userPrefix + name
+	return strings.TrimRight(dir, "/") + "/" + userPrefix + name
 }
 
 // homeNamespaceDir returns ~/.iprt-localipc, creating it if needed.
 func homeNamespaceDir(euid int) (string, error) {
 	home, err := userHome(euid)
 	if err != nil {
-		return "", fmt.Errorf("localipc: RestrictToUser needs a home directory: %w", err)
+		// IPRT's RTPathUserHome reports VERR_PATH_NOT_FOUND whatever was
+		// missing (no $HOME, no user database entry, a home that is not a
+		// directory), so every way of not finding one is ErrPathNotFound
+		// here, with the reason kept in the chain.
+		return "", fmt.Errorf("%w: RestrictToUser needs a home directory: %w", ErrPathNotFound, err)
 	}
 	if !filepath.IsAbs(home) {
 		return "", fmt.Errorf("%w: home directory %q is not absolute", ErrInvalidName, home)

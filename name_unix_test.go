@@ -103,11 +103,22 @@ func TestRestrictToUserRuntimeDir(t *testing.T) {
 		assert.Equal(t, runtimeDir+"/.iprt-svc", got)
 	}
 
-	// IPRT adds no '/' after one that is there, and cleans nothing.
-	t.Setenv("XDG_RUNTIME_DIR", runtimeDir+"/")
-	got, err := Path("svc", RestrictToUser)
-	require.NoError(t, err)
-	assert.Equal(t, runtimeDir+"/.iprt-svc", got)
+	// IPRT adds no '/' after one that is there, and cuts a run of trailing
+	// slashes to one; a doubled slash inside stays.
+	for _, tc := range []struct{ xdg, want string }{
+		{runtimeDir + "/", runtimeDir + "/.iprt-svc"},
+		{runtimeDir + "//", runtimeDir + "/.iprt-svc"},
+		{runtimeDir + "///", runtimeDir + "/.iprt-svc"},
+		{filepath.Dir(runtimeDir) + "//" + filepath.Base(runtimeDir), filepath.Dir(runtimeDir) + "//" + filepath.Base(runtimeDir) + "/.iprt-svc"},
+		{filepath.Dir(runtimeDir) + "//" + filepath.Base(runtimeDir) + "//", filepath.Dir(runtimeDir) + "//" + filepath.Base(runtimeDir) + "/.iprt-svc"},
+	} {
+		t.Setenv("XDG_RUNTIME_DIR", tc.xdg)
+		for _, server := range []bool{true, false} {
+			got, err := resolveName("svc", RestrictToUser, server)
+			require.NoError(t, err, "XDG_RUNTIME_DIR=%q", tc.xdg)
+			assert.Equal(t, tc.want, got, "XDG_RUNTIME_DIR=%q", tc.xdg)
+		}
+	}
 
 	assert.NoDirExists(t, filepath.Join(home, ".iprt-localipc"), "nothing is created when the runtime dir is taken")
 }
@@ -190,6 +201,43 @@ func assertPrivateDir(t *testing.T, dir string) {
 	assert.Equal(t, fs.FileMode(0o700), fi.Mode().Perm())
 }
 
+func TestUserSocketPath(t *testing.T) {
+	for _, tc := range []struct{ dir, want string }{
+		{"/run/user/1000", "/run/user/1000/.iprt-x"},
+		{"/run/user/1000/", "/run/user/1000/.iprt-x"},
+		{"/run/user/1000//", "/run/user/1000/.iprt-x"},
+		{"/run//user/1000//", "/run//user/1000/.iprt-x"},
+		{"/", "/.iprt-x"},
+		{"//", "/.iprt-x"},
+	} {
+		assert.Equal(t, tc.want, userSocketPath(tc.dir, "x"), "dir %q", tc.dir)
+	}
+}
+
+// IPRT measures the directory as given, extra trailing slashes included, so a
+// name that would just fit after they are cut is still refused there.
+func TestRestrictToUserFitCountsTrailingSlashes(t *testing.T) {
+	runtimeDir, home := fakeUser(t)
+	longest := sock.SunPathSize - len(runtimeDir+"/.iprt-") - 1
+	name := strings.Repeat("n", longest)
+
+	t.Setenv("XDG_RUNTIME_DIR", runtimeDir+"/")
+	got, err := Path(name, RestrictToUser)
+	require.NoError(t, err)
+	assert.Equal(t, runtimeDir+"/.iprt-"+name, got)
+	require.Len(t, got, sock.SunPathSize-1)
+
+	t.Setenv("XDG_RUNTIME_DIR", runtimeDir+"//")
+	got, err = Path(name, RestrictToUser)
+	if err == nil {
+		assert.NotEqual(t, runtimeDir+"/.iprt-"+name, got, "one byte too long as IPRT counts it")
+		assert.Equal(t, wantFallback(home, name), got)
+	} else {
+		// The fallback directory has a longer name than the temporary one.
+		assert.ErrorIs(t, err, ErrNameTooLong)
+	}
+}
+
 func TestRestrictToUserNameFitsNowhere(t *testing.T) {
 	fakeUser(t)
 	got, err := Path(strings.Repeat("n", sock.SunPathSize), RestrictToUser)
@@ -254,7 +302,7 @@ func TestRestrictToUserHomeErrors(t *testing.T) {
 		}, ErrInvalidName},
 		{"no home", func(t *testing.T, home string) {
 			t.Setenv("HOME", filepath.Join(home, "missing"))
-		}, fs.ErrNotExist},
+		}, ErrPathNotFound},
 		{"namespace dir open to others", func(t *testing.T, home string) {
 			require.NoError(t, os.Mkdir(filepath.Join(home, ".iprt-localipc"), 0o755))
 			require.NoError(t, os.Chmod(filepath.Join(home, ".iprt-localipc"), 0o755))
@@ -276,6 +324,62 @@ func TestRestrictToUserHomeErrors(t *testing.T) {
 			got, err := Path("svc", RestrictToUser)
 			assert.ErrorIs(t, err, tc.wantErr)
 			assert.Empty(t, got)
+		})
+	}
+}
+
+// With no usable runtime directory and no home directory, whatever the
+// reason it is missing, IPRT's RTPathUserHome gives VERR_PATH_NOT_FOUND.
+func TestRestrictToUserNoHome(t *testing.T) {
+	for _, tc := range []struct {
+		desc   string
+		home   func(t *testing.T, dir string) (env string, unset bool)
+		passwd func(dir string) (string, error)
+		cause  error // also in the chain; nil: not checked
+	}{
+		{"HOME unset, passwd home missing",
+			func(*testing.T, string) (string, bool) { return "", true },
+			func(dir string) (string, error) { return filepath.Join(dir, "missing"), nil },
+			fs.ErrNotExist},
+		{"HOME empty, no passwd entry",
+			func(*testing.T, string) (string, bool) { return "", false },
+			func(string) (string, error) { return "", fmt.Errorf("no such user: %w", fs.ErrNotExist) },
+			nil},
+		{"HOME missing, passwd home empty",
+			func(t *testing.T, dir string) (string, bool) { return filepath.Join(dir, "missing"), false },
+			func(string) (string, error) { return "", nil },
+			nil},
+		{"HOME and passwd home are files",
+			func(t *testing.T, dir string) (string, bool) {
+				file := filepath.Join(dir, "file")
+				require.NoError(t, os.WriteFile(file, nil, 0o600))
+				return file, false
+			},
+			func(dir string) (string, error) { return filepath.Join(dir, "file"), nil },
+			nil},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			skipUnlessHomeFallback(t)
+			fakeUser(t)
+			dir := t.TempDir()
+			t.Setenv("XDG_RUNTIME_DIR", "")
+			env, unset := tc.home(t, dir)
+			t.Setenv("HOME", env)
+			if unset {
+				require.NoError(t, os.Unsetenv("HOME")) // t.Setenv restores it
+			}
+			stubPasswd(t, func(int) (string, error) { return tc.passwd(dir) })
+
+			for _, server := range []bool{true, false} {
+				got, err := resolveName("svc", RestrictToUser, server)
+				require.ErrorIs(t, err, ErrPathNotFound)
+				assert.Equal(t, -103, Status(err))
+				assert.NotErrorIs(t, err, ErrNotFound, "-102 is a missing server, not a missing home")
+				if tc.cause != nil {
+					assert.ErrorIs(t, err, tc.cause)
+				}
+				assert.Empty(t, got)
+			}
 		})
 	}
 }

@@ -5,6 +5,7 @@
 package ipcerr
 
 import (
+	"errors"
 	"net"
 	"os"
 )
@@ -20,8 +21,10 @@ type sentinel struct {
 
 func (e *sentinel) Error() string { return e.msg }
 
-// Is reports whether target is the standard error this sentinel stands for.
-func (e *sentinel) Is(target error) bool { return e.also != nil && target == e.also }
+// Is reports whether target is the error this sentinel refines, or one that
+// error matches in turn: ErrCodePointSurrogate is an ErrInvalidUTF8, which is
+// an ErrInvalidName.
+func (e *sentinel) Is(target error) bool { return e.also != nil && errors.Is(e.also, target) }
 
 // Timeout is true for the timeout sentinels, so that they satisfy net.Error the
 // way os.ErrDeadlineExceeded does.
@@ -47,6 +50,19 @@ var (
 	ErrConnectionRefused error = &sentinel{msg: "localipc: connection refused"}
 	ErrAccessDenied      error = &sentinel{msg: "localipc: access denied"}
 	ErrPipeBusy          error = &sentinel{msg: "localipc: all pipe instances are busy"}
+	ErrPathNotFound      error = &sentinel{msg: "localipc: path not found"}
+)
+
+// The encoding errors of a native name. IPRT has a code of its own for each,
+// but to a Go caller all three are an invalid name: each matches
+// ErrInvalidName under errors.Is, so code that tested ErrInvalidName before
+// these existed still catches them, and the two code-point errors match
+// ErrInvalidUTF8 as well. Status reports the most specific code, since the
+// status table lists them before ErrInvalidName.
+var (
+	ErrInvalidUTF8              error = &sentinel{msg: "localipc: invalid UTF-8 encoding", also: ErrInvalidName}
+	ErrCodePointSurrogate       error = &sentinel{msg: "localipc: UTF-16 surrogate code point", also: ErrInvalidUTF8}
+	ErrCodePointEndianIndicator error = &sentinel{msg: "localipc: code point U+FFFE or U+FFFF", also: ErrInvalidUTF8}
 )
 
 var _ net.Error = ErrTimeout.(net.Error)

@@ -27,6 +27,11 @@ const (
 	VERR_TIMEOUT           = -40
 	VERR_TRY_AGAIN         = -52
 	VINF_TRY_AGAIN         = 52
+
+	VERR_CODE_POINT_ENDIAN_INDICATOR = -59
+	VERR_CODE_POINT_SURROGATE        = -60
+	VERR_INVALID_UTF8_ENCODING       = -61
+
 	VERR_NO_UTF16_MEMORY   = -65
 	VERR_CANCELLED         = -70
 	VERR_INVALID_STATE     = -79
@@ -96,6 +101,11 @@ var sentinelStatus = []errStatus{
 	{io.ErrUnexpectedEOF, VERR_BROKEN_PIPE},
 	{ErrTryAgain, VINF_TRY_AGAIN},
 	{ErrNotSupported, VERR_NOT_SUPPORTED},
+	// The encoding errors match ErrInvalidName (and the code-point ones
+	// ErrInvalidUTF8), so they come first, narrowest first.
+	{ErrCodePointSurrogate, VERR_CODE_POINT_SURROGATE},
+	{ErrCodePointEndianIndicator, VERR_CODE_POINT_ENDIAN_INDICATOR},
+	{ErrInvalidUTF8, VERR_INVALID_UTF8_ENCODING},
 	{ErrInvalidName, VERR_INVALID_NAME},
 	{ErrNameTooLong, VERR_FILENAME_TOO_LONG},
 	{ErrInvalidFlags, VERR_INVALID_FLAGS},
@@ -103,6 +113,7 @@ var sentinelStatus = []errStatus{
 	{net.ErrClosed, VERR_INVALID_HANDLE},
 	{ErrAddressInUse, VERR_NET_ADDRESS_IN_USE},
 	{ErrNotFound, VERR_FILE_NOT_FOUND},
+	{ErrPathNotFound, VERR_PATH_NOT_FOUND},
 	{ErrConnectionRefused, VERR_NET_CONNECTION_REFUSED},
 	{ErrAccessDenied, VERR_ACCESS_DENIED},
 	{ErrPipeBusy, VERR_PIPE_BUSY},

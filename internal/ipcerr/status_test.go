@@ -28,12 +28,16 @@ var sentinelCases = []struct {
 	{"ErrTryAgain", ErrTryAgain, 52},
 	{"ErrNotSupported", ErrNotSupported, -37},
 	{"ErrInvalidName", ErrInvalidName, -104},
+	{"ErrInvalidUTF8", ErrInvalidUTF8, -61},
+	{"ErrCodePointSurrogate", ErrCodePointSurrogate, -60},
+	{"ErrCodePointEndianIndicator", ErrCodePointEndianIndicator, -59},
 	{"ErrNameTooLong", ErrNameTooLong, -120},
 	{"ErrInvalidFlags", ErrInvalidFlags, -13},
 	{"ErrClosed", ErrClosed, -4},
 	{"net.ErrClosed", net.ErrClosed, -4},
 	{"ErrAddressInUse", ErrAddressInUse, -448},
 	{"ErrNotFound", ErrNotFound, -102},
+	{"ErrPathNotFound", ErrPathNotFound, -103},
 	{"ErrConnectionRefused", ErrConnectionRefused, -461},
 	{"ErrAccessDenied", ErrAccessDenied, -38},
 	{"ErrPipeBusy", ErrPipeBusy, -303},
@@ -48,6 +52,36 @@ func TestStatusSentinels(t *testing.T) {
 			assert.Equal(t, tc.want, Status(&net.OpError{Op: "read", Net: "unix", Err: tc.err}), "in a *net.OpError")
 		})
 	}
+}
+
+// The encoding errors are refinements: a caller that tests ErrInvalidName (or
+// ErrInvalidUTF8) catches them, and Status reports the narrowest code even
+// when the error also wraps the wider sentinel.
+func TestEncodingSentinelsRefine(t *testing.T) {
+	for _, tc := range []struct {
+		err   error
+		is    []error
+		isNot []error
+		want  int
+	}{
+		{ErrInvalidUTF8, []error{ErrInvalidName}, []error{ErrCodePointSurrogate, ErrCodePointEndianIndicator}, -61},
+		{ErrCodePointSurrogate, []error{ErrInvalidUTF8, ErrInvalidName}, []error{ErrCodePointEndianIndicator}, -60},
+		{ErrCodePointEndianIndicator, []error{ErrInvalidUTF8, ErrInvalidName}, []error{ErrCodePointSurrogate}, -59},
+	} {
+		t.Run(tc.err.Error(), func(t *testing.T) {
+			for _, target := range tc.is {
+				assert.ErrorIs(t, tc.err, target)
+				assert.ErrorIs(t, fmt.Errorf("x: %w", tc.err), target)
+			}
+			for _, target := range tc.isNot {
+				assert.NotErrorIs(t, tc.err, target)
+			}
+			assert.Equal(t, tc.want, Status(fmt.Errorf("%w: %w", ErrInvalidName, tc.err)), "beside ErrInvalidName")
+		})
+	}
+	assert.NotErrorIs(t, ErrInvalidName, ErrInvalidUTF8, "the wide one does not match the narrow one")
+	assert.NotErrorIs(t, ErrPathNotFound, ErrNotFound)
+	assert.NotErrorIs(t, ErrNotFound, ErrPathNotFound)
 }
 
 func TestStatusNilAndUnknown(t *testing.T) {
