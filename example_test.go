@@ -11,7 +11,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"expvar"
 	"fmt"
 	"io"
 	"log"
@@ -19,15 +21,21 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/localipc/localipc"
+	"github.com/localipc/localipc/reactor"
 )
 
-// exampleName makes a name of this process, so that parallel runs of the
-// examples do not take each other's.
+// exampleSeq numbers the names of one process.
+var exampleSeq atomic.Int64
+
+// exampleName makes a name of this process and run, so that parallel runs
+// of the examples do not take each other's, nor a rerun (-count) the name
+// an earlier one published in expvar.
 func exampleName(what string) string {
-	return fmt.Sprintf("example-%d-%s", os.Getpid(), what)
+	return fmt.Sprintf("example-%d-%d-%s", os.Getpid(), exampleSeq.Add(1), what)
 }
 
 // The IPRT way: a server made by Listen (RTLocalIpcServerCreate), a session
@@ -254,4 +262,44 @@ func ExampleServer_Shutdown() {
 	// 5 bytes: hello
 	// Shutdown: context deadline exceeded
 	// name gone: true
+}
+
+// StatsVar publishes a server's counters, and its reactor's, through
+// expvar: under /debug/vars of http.DefaultServeMux (importing expvar adds
+// the page), or of any mux serving expvar.Handler.
+func ExampleServer_StatsVar() {
+	// A reactor of its own, so that the figures are this server's alone.
+	r, err := reactor.New(reactor.WithLoops(2))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer r.Close()
+	name := exampleName("statsvar")
+	srv, err := localipc.Serve(name, 0, lineHandler{}, localipc.WithReactor(r))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+	expvar.Publish("localipc."+name, srv.StatsVar())
+
+	c, err := localipc.Dial(name, 0)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintln(c, "hello")
+	if _, err := bufio.NewReader(c).ReadString('\n'); err != nil {
+		log.Fatal(err)
+	}
+
+	// What /debug/vars shows under that name.
+	var v struct {
+		Loops int
+		Total struct{ Sessions, BytesIn int }
+	}
+	if err := json.Unmarshal([]byte(expvar.Get("localipc."+name).String()), &v); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%d loops, %d session, %d bytes in\n", v.Loops, v.Total.Sessions, v.Total.BytesIn)
+	// Output: 2 loops, 1 session, 6 bytes in
 }
