@@ -96,4 +96,11 @@
 // after bind(2) and before listen(2). A connect to a socket that is not
 // listening is refused, so no client can get in under the umask's mode, the
 // window that IPRT's SetAccessMode after creation leaves open.
+//
+// # Metrics
+//
+// Server.Stats returns the counters of the reactor loops that serve a Serve
+// server's sessions (sessions, bytes, events, wake-ups); Server.StatsVar
+// gives them, per loop and summed, as an expvar.Var to publish on
+// /debug/vars. docs/profiling.md shows reading them while a server runs.
 package localipc

@@ -23,6 +23,7 @@ func runBench(args []string) error {
 	workloads := fs.String("workloads", "", "comma-separated workloads to run, by prefix: W1,W3 (default: all)")
 	cpuProfile := fs.String("cpuprofile", "", "write each server's CPU profile to FILE-<contender>-<workload>.pprof")
 	memProfile := fs.String("memprofile", "", "write each server's heap profile to FILE-<contender>-<workload>.pprof")
+	debugAddr := fs.String("debug-addr", "", "serve each server's expvar /debug/vars (localipc's Server.StatsVar as \"localipc\") on this TCP `host:port` while it runs")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -48,6 +49,9 @@ func runBench(args []string) error {
 	}
 	if *memProfile != "" {
 		os.Setenv(workload.EnvMemProfile, *memProfile)
+	}
+	if *debugAddr != "" {
+		os.Setenv(workload.EnvDebugAddr, *debugAddr)
 	}
 	var onlyWorkloads []string
 	if *workloads != "" {

@@ -10,11 +10,14 @@ package workload
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
+	"expvar"
 	"io"
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	"github.com/localipc/localipc"
 )
@@ -196,11 +199,25 @@ func (h callbackServer) OnData(s *localipc.Session, data []byte) int {
 
 func (callbackServer) OnClose(*localipc.Session, error) {}
 
+// callbackServed is the callback contender's server of the moment, which
+// expvar shows as "localipc" (EnvDebugAddr). expvar cannot take a name back,
+// so the name is published once and reads whichever server is current.
+var (
+	callbackServed  atomic.Pointer[localipc.Server]
+	publishCallback sync.Once
+)
+
 func serveLocalipcCallback(path string, sink bool) (func() error, error) {
 	srv, err := localipc.Serve(path, localipc.NativeName, callbackServer{sink: sink})
 	if err != nil {
 		return nil, err
 	}
+	callbackServed.Store(srv)
+	publishCallback.Do(func() {
+		expvar.Publish("localipc", expvar.Func(func() any {
+			return json.RawMessage(callbackServed.Load().StatsVar().String())
+		}))
+	})
 	return func() error {
 		// The clients are gone or going: end what is left at once, which
 		// Shutdown reports as the context's doing, not as a failure.

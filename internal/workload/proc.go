@@ -6,8 +6,11 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"expvar"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"runtime"
@@ -31,6 +34,13 @@ const (
 	// server write its CPU or heap profile to <value>-<contender>-<step>.pprof.
 	EnvCPUProfile = "LOCALIPC_WORKLOAD_CPUPROFILE"
 	EnvMemProfile = "LOCALIPC_WORKLOAD_MEMPROFILE"
+
+	// EnvDebugAddr, when set in the harness, makes every server serve
+	// expvar's /debug/vars on that TCP address while it runs: the callback
+	// server's Server.StatsVar as "localipc", beside expvar's own cmdline
+	// and memstats (docs/profiling.md). The servers run one at a time, so
+	// each takes the address in turn.
+	EnvDebugAddr = "LOCALIPC_WORKLOAD_DEBUGADDR"
 )
 
 // ServeChildIfAsked serves as the contender named in the environment and
@@ -80,6 +90,16 @@ func serveChild(name string, contenders []Contender) int {
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "workload server %s: %v\n", name, err)
 		return 1
+	}
+	if addr := os.Getenv(EnvDebugAddr); addr != "" {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "workload server %s: debug address: %v\n", name, err)
+			stop()
+			return 1
+		}
+		defer ln.Close()
+		go http.Serve(ln, expvar.Handler())
 	}
 	fmt.Println("READY")
 	in := bufio.NewScanner(os.Stdin)
