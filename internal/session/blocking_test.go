@@ -492,3 +492,31 @@ func TestPeerCredentialsOfASocketpair(t *testing.T) {
 		assert.NoError(t, s.VerifySameUser())
 	}
 }
+
+func TestValueAndAddresses(t *testing.T) {
+	noFDLeak(t)
+	fa, fb := socketpair(t)
+	addrs := &session.Addrs{Local: &net.UnixAddr{Name: "/here", Net: "unix"}, Remote: &net.UnixAddr{Name: "/there", Net: "unix"}}
+	s, err := session.New(fa, addrs)
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	peer := newSession(t, fb)
+	assert.Equal(t, addrs.Local, s.LocalAddr())
+	assert.Equal(t, addrs.Remote, s.RemoteAddr())
+	assert.Nil(t, s.Value())
+	s.SetValue(42)
+	assert.Equal(t, 42, s.Value())
+	require.NoError(t, peer.Close())
+	_, err = s.Write([]byte("x"))
+	assert.ErrorIs(t, err, ipcerr.ErrBrokenPipe)
+	assert.ErrorContains(t, err, "/there", "a broken pipe names the peer")
+
+	var none *session.Session
+	none.SetValue(1)
+	assert.Nil(t, none.Value())
+	assert.Nil(t, none.LocalAddr())
+	assert.Nil(t, none.RemoteAddr())
+	none.Abort(nil) // does nothing, as on a blocking session
+	s.Abort(nil)
+	assert.NoError(t, s.Flush(), "Abort is for callback sessions only")
+}

@@ -448,3 +448,75 @@ func TestCallbackSessionsHaveNoReads(t *testing.T) {
 		assert.ErrorIs(t, c.f(s), ipcerr.ErrNotSupported, c.name)
 	}
 }
+
+func TestCallbackCloseWriteAndPeerCredentials(t *testing.T) {
+	noFDLeak(t)
+	b := newBed(t, 1)
+	h := newHandler()
+	s, peer := b.attach(0, h, session.DefaultLimits)
+	pid, err := s.PeerPID()
+	require.NoError(t, err)
+	assert.Equal(t, os.Getpid(), pid)
+	uid, err := s.PeerUID()
+	require.NoError(t, err)
+	assert.Equal(t, os.Geteuid(), uid)
+	gid, err := s.PeerGID()
+	require.NoError(t, err)
+	assert.Equal(t, os.Getegid(), gid)
+	assert.NoError(t, s.VerifySameUser())
+
+	send(t, s, "bye")
+	require.NoError(t, s.CloseWrite())
+	got, err := io.ReadAll(peer)
+	require.NoError(t, err)
+	assert.Equal(t, "bye", string(got), "what was sent, then the end of the stream")
+	// The other direction still works.
+	send(t, peer, "reply")
+	assert.Equal(t, "reply", string(testutil.Within(t, h.got, wait, "OnData")))
+	require.NoError(t, s.Close())
+	assert.NoError(t, h.end(t).err)
+	_, err = s.PeerPID()
+	assert.ErrorIs(t, err, ipcerr.ErrClosed, "PeerPID after the end")
+}
+
+// tracker logs what a session.Tracker hears, in order with OnClose.
+type tracker struct {
+	h *handler
+}
+
+func (tr tracker) Attached(s *session.Session) { tr.h.record(s, "attached") }
+func (tr tracker) Gone(s *session.Session)     { tr.h.record(s, "gone") }
+
+func TestTrackerHearsAttachedThenGone(t *testing.T) {
+	noFDLeak(t)
+	b := newBed(t, 1)
+	h := newHandler()
+	fs, fp := socketpair(t)
+	peer := newSession(t, fp)
+	s, err := session.Attach(fs, noAddrs, b.r.Loops()[0], &session.Config{Handler: h, Limits: session.DefaultLimits, Tracker: tracker{h}})
+	require.NoError(t, err)
+	b.attached = append(b.attached, attachment{h, s})
+	require.NoError(t, peer.Close())
+	assert.Equal(t, io.EOF, h.end(t).err)
+	b.onLoop(0, func() {}) // Gone runs on the loop after OnClose
+	assert.Equal(t, []string{"attached", "open", "close", "gone"}, h.events(s))
+}
+
+// TestAttachToAClosedLoop: Attach to a loop that is closing fails, closes
+// the descriptor, runs no callback and tells the tracker.
+func TestAttachToAClosedLoop(t *testing.T) {
+	noFDLeak(t)
+	b := newBed(t, 1)
+	require.NoError(t, b.r.Close())
+	h := newHandler()
+	fs, fp := socketpair(t)
+	peer := newSession(t, fp)
+	s, err := session.Attach(fs, noAddrs, b.r.Loops()[0], &session.Config{Handler: h, Limits: session.DefaultLimits, Tracker: tracker{h}})
+	assert.ErrorIs(t, err, ipcerr.ErrClosed)
+	assert.Nil(t, s)
+	require.Len(t, h.log, 1, "the tracker heard of one session")
+	for seen := range h.log {
+		assert.Equal(t, []string{"attached", "gone"}, h.events(seen), "and no callback ran")
+	}
+	assert.ErrorIs(t, peer.WaitForData(wait), ipcerr.ErrBrokenPipe, "the descriptor is closed")
+}
