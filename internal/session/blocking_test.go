@@ -78,7 +78,7 @@ func TestCancelWakesEveryBlockedCallAndSticks(t *testing.T) {
 			done := startBlocked(t, s, bc.calls)
 			require.NoError(t, s.Cancel())
 			for i, c := range bc.calls {
-				assert.ErrorIs(t, testutil.Within(t, done[i], wait, c.name), ipcerr.ErrCancelled, c.name)
+				isErr(t, testutil.Within(t, done[i], wait, c.name), ipcerr.ErrCancelled, c.name)
 			}
 
 			// Sticky, with data waiting and room to write.
@@ -106,7 +106,7 @@ func TestCancelWakesEveryBlockedCallAndSticks(t *testing.T) {
 				{"CloseWrite", s.CloseWrite()},
 				{"SyscallConn", func() error { _, err := s.SyscallConn(); return err }()},
 			} {
-				assert.ErrorIs(t, c.err, ipcerr.ErrCancelled, c.name+" after Cancel")
+				isErr(t, c.err, ipcerr.ErrCancelled, c.name+" after Cancel")
 				assert.NotErrorIs(t, c.err, ipcerr.ErrClosed, c.name+" after Cancel")
 			}
 			assert.NoError(t, s.Flush(), "Flush after Cancel")
@@ -132,15 +132,15 @@ func TestCloseDuringBlockedCalls(t *testing.T) {
 				// IPRT wakes the callers of a closed session with
 				// VERR_CANCELLED, net.Conn code expects net.ErrClosed: both.
 				err := testutil.Within(t, done[i], wait, c.name)
-				assert.ErrorIs(t, err, ipcerr.ErrCancelled, c.name)
+				isErr(t, err, ipcerr.ErrCancelled, c.name) // and VERR_CANCELLED
 				assert.ErrorIs(t, err, ipcerr.ErrClosed, c.name)
 				assert.ErrorIs(t, err, net.ErrClosed, c.name)
 				// Then the session is gone: closed wins over cancelled.
 				err = c.f(s)
-				assert.ErrorIs(t, err, ipcerr.ErrClosed, c.name+" after Close")
+				isErr(t, err, ipcerr.ErrClosed, c.name+" after Close")
 				assert.NotErrorIs(t, err, ipcerr.ErrCancelled, c.name+" after Close")
 			}
-			assert.ErrorIs(t, s.Close(), ipcerr.ErrClosed, "second Close")
+			isErr(t, s.Close(), ipcerr.ErrClosed, "second Close")
 		})
 	}
 }
@@ -153,8 +153,8 @@ func TestReleaseOfTheLastReferenceDuringABlockedRead(t *testing.T) {
 	// session is gone, not that it was cancelled.
 	assert.EqualValues(t, 0, s.Release())
 	err := testutil.Within(t, done[0], wait, "the blocked Read")
-	assert.ErrorIs(t, err, ipcerr.ErrClosed)
-	assert.ErrorIs(t, err, net.ErrClosed)
+	isErr(t, err, ipcerr.ErrClosed)
+	isErr(t, err, net.ErrClosed)
 	assert.NotErrorIs(t, err, ipcerr.ErrCancelled)
 }
 
@@ -168,15 +168,15 @@ func TestRetainReleaseCounts(t *testing.T) {
 	// other holder, cancelled.
 	require.NoError(t, s.Close())
 	_, err := s.Write([]byte("x"))
-	assert.ErrorIs(t, err, ipcerr.ErrCancelled, "Write by the other holder")
-	assert.ErrorIs(t, s.Close(), ipcerr.ErrClosed, "a second Close drops nothing")
-	assert.ErrorIs(t, peer.WaitForData(0), ipcerr.ErrTimeout, "the descriptor is still open")
+	isErr(t, err, ipcerr.ErrCancelled, "Write by the other holder")
+	isErr(t, s.Close(), ipcerr.ErrClosed, "a second Close drops nothing")
+	isErr(t, peer.WaitForData(0), ipcerr.ErrTimeout, "the descriptor is still open")
 	assert.EqualValues(t, 0, s.Release())
-	assert.ErrorIs(t, peer.WaitForData(wait), ipcerr.ErrBrokenPipe, "the last Release closed the descriptor")
+	isErr(t, peer.WaitForData(wait), ipcerr.ErrBrokenPipe, "the last Release closed the descriptor")
 
 	assert.EqualValues(t, uint32(math.MaxUint32), s.Release(), "Release of a destroyed session")
 	assert.EqualValues(t, uint32(math.MaxUint32), s.Retain(), "Retain of a destroyed session")
-	assert.ErrorIs(t, s.Cancel(), ipcerr.ErrClosed, "Cancel of a destroyed session")
+	isErr(t, s.Cancel(), ipcerr.ErrClosed, "Cancel of a destroyed session")
 	var none *session.Session
 	assert.EqualValues(t, uint32(math.MaxUint32), none.Retain(), "Retain of nil")
 	assert.EqualValues(t, 0, none.Release(), "Release of nil")
@@ -210,13 +210,13 @@ func TestNilAndClosedSessions(t *testing.T) {
 				{"CloseWrite", (*session.Session).CloseWrite},
 				{"SyscallConn", func(s *session.Session) error { _, err := s.SyscallConn(); return err }},
 			} {
-				assert.ErrorIs(t, c.f(s), ipcerr.ErrClosed, c.name)
+				isErr(t, c.f(s), ipcerr.ErrClosed, c.name)
 			}
 			assert.EqualValues(t, uint32(math.MaxUint32), s.Retain())
 		})
 	}
 	assert.NoError(t, (*session.Session)(nil).Close(), "Close of nil")
-	assert.ErrorIs(t, closed.Close(), ipcerr.ErrClosed, "second Close")
+	isErr(t, closed.Close(), ipcerr.ErrClosed, "second Close")
 }
 
 func TestEndOfStream(t *testing.T) {
@@ -235,8 +235,8 @@ func TestEndOfStream(t *testing.T) {
 		assert.Equal(t, io.EOF, err, "Read returns io.EOF itself, as io.Reader wants")
 		_, err = s.ReadNB(buf)
 		assert.Equal(t, io.EOF, err, "ReadNB")
-		assert.ErrorIs(t, s.WaitForData(wait), ipcerr.ErrBrokenPipe, "WaitForData with nothing left")
-		assert.ErrorIs(t, s.WaitForData(0), ipcerr.ErrBrokenPipe, "WaitForData(0) with nothing left")
+		isErr(t, s.WaitForData(wait), ipcerr.ErrBrokenPipe, "WaitForData with nothing left")
+		isErr(t, s.WaitForData(0), ipcerr.ErrBrokenPipe, "WaitForData(0) with nothing left")
 	})
 	t.Run("ReadFull: io.ErrUnexpectedEOF in the middle, io.EOF at the end", func(t *testing.T) {
 		noFDLeak(t)
@@ -259,7 +259,7 @@ func TestEndOfStream(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, "last", string(got), "what was sent, then the end of the stream")
 		_, err = s.Write([]byte("x"))
-		assert.ErrorIs(t, err, ipcerr.ErrBrokenPipe, "Write after CloseWrite")
+		isErr(t, err, ipcerr.ErrBrokenPipe, "Write after CloseWrite")
 		// The other direction still works.
 		_, err = peer.Write([]byte("reply"))
 		require.NoError(t, err)
@@ -272,15 +272,15 @@ func TestEndOfStream(t *testing.T) {
 		s, peer := pair(t)
 		require.NoError(t, peer.Close())
 		_, err := s.Write([]byte("x"))
-		assert.ErrorIs(t, err, ipcerr.ErrBrokenPipe, "never a SIGPIPE")
-		assert.ErrorIs(t, err, syscall.EPIPE, "the errno stays reachable")
+		isErr(t, err, ipcerr.ErrBrokenPipe, "never a SIGPIPE")
+		isErr(t, err, syscall.EPIPE, "the errno stays reachable")
 	})
 }
 
 // assertDeadlineError checks that err is what net returns past a deadline.
 func assertDeadlineError(t *testing.T, err error, what string) {
 	t.Helper()
-	assert.ErrorIs(t, err, os.ErrDeadlineExceeded, what)
+	isErr(t, err, os.ErrDeadlineExceeded, what)
 	var ne net.Error
 	if assert.ErrorAs(t, err, &ne, what) {
 		assert.True(t, ne.Timeout(), what+": Timeout()")
@@ -301,7 +301,7 @@ func TestDeadlines(t *testing.T) {
 			err := c.f(s)
 			if c.name == "ReadNB" {
 				// ReadNB never waits, for data or for the deadline.
-				assert.ErrorIs(t, err, ipcerr.ErrTryAgain, c.name)
+				isErr(t, err, ipcerr.ErrTryAgain, c.name)
 				continue
 			}
 			assert.GreaterOrEqual(t, time.Since(start), d, c.name+" returned early")
@@ -330,7 +330,7 @@ func TestDeadlines(t *testing.T) {
 		assertDeadlineError(t, testutil.Within(t, done[1], wait, "Write"), "Write")
 		// A cleared deadline lets calls work again.
 		require.NoError(t, s.SetDeadline(time.Time{}))
-		assert.ErrorIs(t, s.WaitForData(0), ipcerr.ErrTimeout)
+		isErr(t, s.WaitForData(0), ipcerr.ErrTimeout)
 	})
 }
 
@@ -339,7 +339,7 @@ func TestWaitForData(t *testing.T) {
 		noFDLeak(t)
 		s, peer := pair(t)
 		start := time.Now()
-		assert.ErrorIs(t, s.WaitForData(0), ipcerr.ErrTimeout, "nothing there")
+		isErr(t, s.WaitForData(0), ipcerr.ErrTimeout, "nothing there")
 		assert.Less(t, time.Since(start), time.Second)
 		_, err := peer.Write([]byte("x"))
 		require.NoError(t, err)
@@ -363,8 +363,8 @@ func TestWaitForData(t *testing.T) {
 			start := time.Now()
 			err := s.WaitForData(d)
 			assert.GreaterOrEqual(t, time.Since(start), d, "%v returned early", d)
-			assert.ErrorIs(t, err, ipcerr.ErrTimeout, d.String())
-			assert.ErrorIs(t, err, os.ErrDeadlineExceeded, d.String())
+			isErr(t, err, ipcerr.ErrTimeout, d.String())
+			isErr(t, err, os.ErrDeadlineExceeded, d.String())
 		}
 	})
 	t.Run("the user's read deadline is set aside, then restored", func(t *testing.T) {
@@ -373,8 +373,8 @@ func TestWaitForData(t *testing.T) {
 		const readDeadline = 80 * time.Millisecond
 		start := time.Now()
 		require.NoError(t, s.SetReadDeadline(start.Add(readDeadline)))
-		assert.ErrorIs(t, s.WaitForData(10*time.Millisecond), ipcerr.ErrTimeout, "a wait shorter than the deadline")
-		assert.ErrorIs(t, s.WaitForData(2*readDeadline), ipcerr.ErrTimeout, "a wait longer than the deadline")
+		isErr(t, s.WaitForData(10*time.Millisecond), ipcerr.ErrTimeout, "a wait shorter than the deadline")
+		isErr(t, s.WaitForData(2*readDeadline), ipcerr.ErrTimeout, "a wait longer than the deadline")
 		assert.GreaterOrEqual(t, time.Since(start), 2*readDeadline, "WaitForData kept its own timeout")
 		_, err := s.Read(make([]byte, 1))
 		assertDeadlineError(t, err, "Read after WaitForData")
@@ -399,11 +399,11 @@ func TestReadNB(t *testing.T) {
 	s, peer := pair(t)
 	buf := make([]byte, 8)
 	_, err := s.ReadNB(buf)
-	assert.ErrorIs(t, err, ipcerr.ErrTryAgain, "nothing there")
+	isErr(t, err, ipcerr.ErrTryAgain, "nothing there")
 
 	done := startBlocked(t, s, []call{readCall})
 	_, err = s.ReadNB(buf)
-	assert.ErrorIs(t, err, ipcerr.ErrTryAgain, "another reader holds the turn")
+	isErr(t, err, ipcerr.ErrTryAgain, "another reader holds the turn")
 	_, err = peer.Write([]byte{1})
 	require.NoError(t, err)
 	require.NoError(t, testutil.Within(t, done[0], wait, "Read"))
@@ -431,7 +431,7 @@ func TestZeroLengthBuffers(t *testing.T) {
 	assert.Zero(t, n)
 	assert.NoError(t, err, "ReadNB")
 	assert.NoError(t, s.ReadFull(nil), "ReadFull")
-	assert.ErrorIs(t, peer.WaitForData(0), ipcerr.ErrTimeout, "nothing was sent")
+	isErr(t, peer.WaitForData(0), ipcerr.ErrTimeout, "nothing was sent")
 }
 
 // TestBigTransfers: one Write far larger than the kernel's buffers, and
@@ -508,7 +508,7 @@ func TestValueAndAddresses(t *testing.T) {
 	assert.Equal(t, 42, s.Value())
 	require.NoError(t, peer.Close())
 	_, err = s.Write([]byte("x"))
-	assert.ErrorIs(t, err, ipcerr.ErrBrokenPipe)
+	isErr(t, err, ipcerr.ErrBrokenPipe)
 	assert.ErrorContains(t, err, "/there", "a broken pipe names the peer")
 
 	var none *session.Session

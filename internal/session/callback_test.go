@@ -51,7 +51,7 @@ func TestCallbackLifecycle(t *testing.T) {
 				assert.Equal(t, "hello", string(testutil.Within(t, h.got, wait, "OnData")))
 				assert.Equal(t, 1, b.stats(0).Sessions)
 				require.NoError(t, s.Close())
-				assert.ErrorIs(t, s.Close(), ipcerr.ErrClosed, "second Close")
+				isErr(t, s.Close(), ipcerr.ErrClosed, "second Close")
 				_, err := peer.Read(make([]byte, 1))
 				assert.Equal(t, io.EOF, err, "the peer sees the end")
 			},
@@ -65,7 +65,7 @@ func TestCallbackLifecycle(t *testing.T) {
 				_, err := peer.Read(make([]byte, 1))
 				// Closed with "hello" unread, which the kernel reports as
 				// a reset, not as the end of the stream.
-				assert.ErrorIs(t, err, ipcerr.ErrBrokenPipe, "the peer learns the session is gone")
+				isErr(t, err, ipcerr.ErrBrokenPipe, "the peer learns the session is gone")
 			},
 			want: []string{"open", "close"}, wantErr: errRefused,
 		},
@@ -110,9 +110,9 @@ func TestCallbackLifecycle(t *testing.T) {
 			if tc.wantErr == nil {
 				assert.NoError(t, e.err)
 			} else {
-				assert.ErrorIs(t, e.err, tc.wantErr)
+				isErr(t, e.err, tc.wantErr)
 			}
-			assert.ErrorIs(t, e.writeErr, ipcerr.ErrClosed, "Write from OnClose: the session is already closed")
+			isErr(t, e.writeErr, ipcerr.ErrClosed, "Write from OnClose: the session is already closed")
 			assert.Equal(t, tc.want, h.events(s))
 			assert.Zero(t, b.stats(0).Sessions)
 			// And no second OnClose: the bed checks at cleanup, after the
@@ -268,7 +268,7 @@ func TestWriteFromALoopMeetsTheHardCap(t *testing.T) {
 			}
 			_, peer := b.attach(0, h, limits(high/4, high))
 			send(t, peer, "flood")
-			assert.ErrorIs(t, testutil.Within(t, flooded, wait, "the flooding handler"), ipcerr.ErrTryAgain)
+			isErr(t, testutil.Within(t, flooded, wait, "the flooding handler"), ipcerr.ErrTryAgain)
 			queued := b.stats(tc.target).QueuedMax
 			assert.LessOrEqual(t, queued, 4*high, "the cap")
 			assert.Greater(t, queued, 4*high-chunk, "the cap, not less")
@@ -351,7 +351,7 @@ func TestWriterOffTheLoopWaitsAtTheHighWatermark(t *testing.T) {
 		}
 		require.NoError(t, s.Cancel())
 		for i, c := range waiting {
-			assert.ErrorIs(t, testutil.Within(t, done[i], wait, c.name), ipcerr.ErrCancelled, c.name)
+			isErr(t, testutil.Within(t, done[i], wait, c.name), ipcerr.ErrCancelled, c.name)
 		}
 		s.Abort(nil) // no Linger to sit out
 	})
@@ -390,7 +390,7 @@ func TestCloseLingers(t *testing.T) {
 		}
 		b.attach(0, h, lim)
 		e := h.end(t)
-		assert.ErrorIs(t, e.err, ipcerr.ErrTimeout)
+		isErr(t, e.err, ipcerr.ErrTimeout)
 		assert.GreaterOrEqual(t, e.at.Sub(closed), lim.Linger, "gave up early")
 		assert.Zero(t, b.stats(0).Timers, "no timer outlives the session")
 	})
@@ -408,7 +408,7 @@ func TestAbortEndsAtOnce(t *testing.T) {
 	fillQueue(t, b, s)
 	errGone := errors.New("grace period over")
 	s.Abort(errGone)
-	assert.ErrorIs(t, h.end(t).err, errGone)
+	isErr(t, h.end(t).err, errGone)
 	st := b.stats(0)
 	assert.Zero(t, st.Sessions)
 	assert.Zero(t, st.Timers)
@@ -429,7 +429,7 @@ func TestMaxInput(t *testing.T) {
 	assert.Len(t, testutil.Within(t, h.got, wait, "OnData"), limit)
 	assert.Equal(t, 1, b.stats(0).Sessions, "at the limit the session lives")
 	send(t, peer, "x")
-	assert.ErrorIs(t, h.end(t).err, session.ErrInputLimit)
+	isErr(t, h.end(t).err, session.ErrInputLimit)
 }
 
 // TestCallbackSessionsHaveNoReads: the handler receives a callback
@@ -445,7 +445,7 @@ func TestCallbackSessionsHaveNoReads(t *testing.T) {
 		{"ReadNB", func(s *session.Session) error { _, err := s.ReadNB(buf); return err }},
 		{"SyscallConn", func(s *session.Session) error { _, err := s.SyscallConn(); return err }},
 	} {
-		assert.ErrorIs(t, c.f(s), ipcerr.ErrNotSupported, c.name)
+		isErr(t, c.f(s), ipcerr.ErrNotSupported, c.name)
 	}
 }
 
@@ -476,7 +476,7 @@ func TestCallbackCloseWriteAndPeerCredentials(t *testing.T) {
 	require.NoError(t, s.Close())
 	assert.NoError(t, h.end(t).err)
 	_, err = s.PeerPID()
-	assert.ErrorIs(t, err, ipcerr.ErrClosed, "PeerPID after the end")
+	isErr(t, err, ipcerr.ErrClosed, "PeerPID after the end")
 }
 
 // tracker logs what a session.Tracker hears, in order with OnClose.
@@ -512,11 +512,11 @@ func TestAttachToAClosedLoop(t *testing.T) {
 	fs, fp := socketpair(t)
 	peer := newSession(t, fp)
 	s, err := session.Attach(fs, noAddrs, b.r.Loops()[0], &session.Config{Handler: h, Limits: session.DefaultLimits, Tracker: tracker{h}})
-	assert.ErrorIs(t, err, ipcerr.ErrClosed)
+	isErr(t, err, ipcerr.ErrClosed)
 	assert.Nil(t, s)
 	require.Len(t, h.log, 1, "the tracker heard of one session")
 	for seen := range h.log {
 		assert.Equal(t, []string{"attached", "gone"}, h.events(seen), "and no callback ran")
 	}
-	assert.ErrorIs(t, peer.WaitForData(wait), ipcerr.ErrBrokenPipe, "the descriptor is closed")
+	isErr(t, peer.WaitForData(wait), ipcerr.ErrBrokenPipe, "the descriptor is closed")
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/localipc/localipc/internal/ipcerr"
 	"github.com/localipc/localipc/internal/session"
 	"github.com/localipc/localipc/internal/testutil"
 	"github.com/localipc/localipc/reactor"
@@ -225,4 +226,12 @@ func limits(low, high int) session.Limits {
 	lim := session.DefaultLimits
 	lim.LowWater, lim.HighWater = low, high
 	return lim
+}
+
+// isErr asserts that err is want under errors.Is and that IPRT code sees
+// it as want too: the same status from ipcerr.Status.
+func isErr(t testing.TB, err, want error, msgAndArgs ...any) bool {
+	t.Helper()
+	return assert.ErrorIs(t, err, want, msgAndArgs...) &&
+		assert.Equal(t, ipcerr.Status(want), ipcerr.Status(err), msgAndArgs...)
 }
