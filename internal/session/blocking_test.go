@@ -479,18 +479,24 @@ func TestBigTransfers(t *testing.T) {
 func TestPeerCredentialsOfASocketpair(t *testing.T) {
 	noFDLeak(t)
 	a, b := pair(t)
-	for _, s := range []*session.Session{a, b} {
-		pid, err := s.PeerPID()
-		require.NoError(t, err)
-		assert.Equal(t, os.Getpid(), pid)
-		uid, err := s.PeerUID()
-		require.NoError(t, err)
-		assert.Equal(t, os.Geteuid(), uid)
-		gid, err := s.PeerGID()
-		require.NoError(t, err)
-		assert.Equal(t, os.Getegid(), gid)
-		assert.NoError(t, s.VerifySameUser())
-	}
+	assertOwnCredentials(t, a)
+	assertOwnCredentials(t, b)
+}
+
+// assertOwnCredentials checks that s's peer is this process, as the peer
+// of a socketpair is.
+func assertOwnCredentials(t *testing.T, s *session.Session) {
+	t.Helper()
+	pid, err := s.PeerPID()
+	require.NoError(t, err)
+	assert.Equal(t, os.Getpid(), pid)
+	uid, err := s.PeerUID()
+	require.NoError(t, err)
+	assert.Equal(t, os.Geteuid(), uid)
+	gid, err := s.PeerGID()
+	require.NoError(t, err)
+	assert.Equal(t, os.Getegid(), gid)
+	assert.NoError(t, s.VerifySameUser())
 }
 
 func TestValueAndAddresses(t *testing.T) {
