@@ -2,13 +2,10 @@ package localipc_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"math"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"runtime"
@@ -119,156 +116,6 @@ func dial(t testing.TB, name string) *localipc.Session {
 	return s
 }
 
-func TestServeEcho(t *testing.T) {
-	noFDLeak(t)
-	r := newReactor(t)
-	log := newCloseLog(t)
-	_, name := serve(t, &funcHandler{data: echo, close: log.onClose}, localipc.WithReactor(r))
-	c := dial(t, name)
-	_, err := c.Write([]byte("hello"))
-	require.NoError(t, err)
-	buf := make([]byte, 5)
-	require.NoError(t, c.ReadFull(buf))
-	assert.Equal(t, "hello", string(buf))
-	require.NoError(t, c.Close())
-	log.wait(1, 10*time.Second)
-	for _, err := range log.errs {
-		assert.Equal(t, io.EOF, err, "the peer ended the session")
-	}
-}
-
-// TestServeOddFrames: a handler that consumes only whole frames of odd
-// sizes, leaving partial ones for the next call, gets exactly the stream.
-func TestServeOddFrames(t *testing.T) {
-	noFDLeak(t)
-	r := newReactor(t)
-	var got bytes.Buffer // loop-owned until OnClose
-	done := make(chan struct{})
-	h := &funcHandler{
-		data: func(s *localipc.Session, b []byte) int {
-			used := 0
-			for len(b)-used >= 1 {
-				n := int(b[used])
-				if len(b)-used < 1+n {
-					break // a partial frame: offered again with more bytes
-				}
-				got.Write(b[used+1 : used+1+n])
-				used += 1 + n
-			}
-			return used
-		},
-		close: func(*localipc.Session, error) { close(done) },
-	}
-	_, name := serve(t, h, localipc.WithReactor(r))
-	c := dial(t, name)
-	var sent bytes.Buffer
-	var stream []byte
-	for sent.Len() < 2<<20 {
-		n := 1 + 2*rand.IntN(127) // odd, 1..253
-		frame := make([]byte, n)
-		for i := range frame {
-			frame[i] = byte(rand.IntN(256))
-		}
-		sent.Write(frame)
-		stream = append(stream, byte(n))
-		stream = append(stream, frame...)
-	}
-	// Written in random pieces, so frames straddle reads.
-	for off := 0; off < len(stream); {
-		n := min(1+rand.IntN(5000), len(stream)-off)
-		_, err := c.Write(stream[off : off+n])
-		require.NoError(t, err)
-		off += n
-	}
-	require.NoError(t, c.Close())
-	within(t, done, 30*time.Second, "OnClose")
-	assert.True(t, bytes.Equal(sent.Bytes(), got.Bytes()), "got %d bytes, sent %d", got.Len(), sent.Len())
-}
-
-// TestServeBackpressure: a peer that sends and never reads fills the
-// server's output queue; the loop must stop reading that session at the high
-// watermark, so the server's memory for it stays bounded, and nothing is
-// lost once the peer reads again.
-func TestServeBackpressure(t *testing.T) {
-	noFDLeak(t)
-	r := newReactor(t)
-	const low, high = 16 << 10, 64 << 10
-	srv, name := serve(t, &funcHandler{data: echo}, localipc.WithReactor(r), localipc.WithWatermarks(low, high))
-	c := dial(t, name)
-	chunk := make([]byte, 32<<10)
-	var sent []byte
-	// Write until the whole path is full: the kernel's buffers both ways
-	// and the server's queue. A write that cannot finish within its deadline
-	// is the sign, not a sleep.
-	for i := 0; ; i++ {
-		for j := range chunk {
-			chunk[j] = byte(i + j)
-		}
-		require.NoError(t, c.SetWriteDeadline(time.Now().Add(200*time.Millisecond)))
-		n, err := c.Write(chunk)
-		sent = append(sent, chunk[:n]...)
-		if err != nil {
-			require.ErrorIs(t, err, os.ErrDeadlineExceeded)
-			break
-		}
-		require.Less(t, len(sent), 512<<20, "the server never pushed back")
-	}
-	require.NoError(t, c.SetWriteDeadline(time.Time{}))
-	paused, queuedMax := 0, 0
-	for _, st := range srv.Stats() {
-		paused += st.Paused
-		queuedMax = max(queuedMax, st.QueuedMax)
-	}
-	assert.Equal(t, 1, paused, "the loop stopped reading the session")
-	// One read of the loop's 64 KiB buffer echoed past the mark at most.
-	assert.LessOrEqual(t, queuedMax, high+64<<10, "the server's queue stayed bounded")
-	assert.Greater(t, queuedMax, low)
-
-	// The peer reads again: everything comes back, in order.
-	echoed := make([]byte, len(sent))
-	require.NoError(t, c.SetReadDeadline(time.Now().Add(30*time.Second)))
-	require.NoError(t, c.ReadFull(echoed))
-	assert.True(t, bytes.Equal(sent, echoed))
-	paused = 0
-	for _, st := range srv.Stats() {
-		paused += st.Paused
-	}
-	assert.Zero(t, paused, "reading resumed")
-}
-
-// TestServeWriterOnOtherGoroutineWaits: a goroutine writing to a callback
-// session waits at the high watermark instead of growing the queue; Flush
-// waits until the queue is in the kernel.
-func TestServeWriterOnOtherGoroutineWaits(t *testing.T) {
-	noFDLeak(t)
-	r := newReactor(t)
-	const low, high = 16 << 10, 64 << 10
-	opened := make(chan *localipc.Session, 1)
-	srv, name := serve(t, &funcHandler{open: func(s *localipc.Session) error { opened <- s; return nil }},
-		localipc.WithReactor(r), localipc.WithWatermarks(low, high))
-	c := dial(t, name)
-	s := within(t, opened, 10*time.Second, "OnOpen")
-	chunk := make([]byte, 8<<10)
-	var sent int
-	require.NoError(t, s.SetWriteDeadline(time.Now().Add(200*time.Millisecond)))
-	for {
-		n, err := s.Write(chunk)
-		sent += n
-		if err != nil {
-			expect(t, err, os.ErrDeadlineExceeded, ipcerr.VERR_TIMEOUT, "Write at the high watermark")
-			break
-		}
-	}
-	require.NoError(t, s.SetWriteDeadline(time.Time{}))
-	for _, st := range srv.Stats() {
-		assert.LessOrEqual(t, st.QueuedMax, high+len(chunk))
-	}
-	flushed := async(s.Flush)
-	got := make([]byte, sent)
-	require.NoError(t, c.ReadFull(got))
-	require.NoError(t, within(t, flushed, 10*time.Second, "Flush"))
-}
-
 func init() {
 	// Dials LOCALIPC_TEST_COUNT sessions, has each echo one byte, prints
 	// READY, and holds them until its standard input closes.
@@ -370,62 +217,6 @@ func TestServeOnCloseOnceWhenThePeerIsKilled(t *testing.T) {
 		expect(t, s.Close(), localipc.ErrClosed, ipcerr.VERR_INVALID_HANDLE, "Close after the end")
 	}
 	// No second OnClose comes, even after Close: the log would fail.
-}
-
-func TestServeCloseFromHandlerAndFromOutside(t *testing.T) {
-	noFDLeak(t)
-	r := newReactor(t)
-	log := newCloseLog(t)
-	opened := make(chan *localipc.Session, 1)
-	_, name := serve(t, &funcHandler{
-		open: func(s *localipc.Session) error { opened <- s; return nil },
-		data: func(s *localipc.Session, b []byte) int {
-			if string(b) == "bye" {
-				s.Write([]byte("ciao"))
-				s.Close() // from the loop: the queued reply still goes out first
-			}
-			return len(b)
-		},
-		close: log.onClose,
-	}, localipc.WithReactor(r))
-
-	c1 := dial(t, name)
-	within(t, opened, 10*time.Second, "OnOpen 1")
-	_, err := c1.Write([]byte("bye"))
-	require.NoError(t, err)
-	reply, err := io.ReadAll(c1)
-	require.NoError(t, err)
-	assert.Equal(t, "ciao", string(reply))
-
-	c2 := dial(t, name)
-	s2 := within(t, opened, 10*time.Second, "OnOpen 2")
-	require.NoError(t, s2.Close())
-	expect(t, s2.Close(), localipc.ErrClosed, ipcerr.VERR_INVALID_HANDLE, "second Close")
-	_, err = c2.Read(make([]byte, 1))
-	assert.Equal(t, io.EOF, err)
-	log.wait(2, 10*time.Second)
-	for _, err := range log.errs {
-		assert.NoError(t, err, "closed by Close")
-	}
-}
-
-func TestServeRefusedByOnOpen(t *testing.T) {
-	noFDLeak(t)
-	r := newReactor(t)
-	log := newCloseLog(t)
-	refused := errors.New("not today")
-	_, name := serve(t, &funcHandler{
-		open:  func(*localipc.Session) error { return refused },
-		data:  func(*localipc.Session, []byte) int { t.Error("OnData for a refused session"); return 0 },
-		close: log.onClose,
-	}, localipc.WithReactor(r))
-	c := dial(t, name)
-	_, err := c.Read(make([]byte, 1))
-	assert.Equal(t, io.EOF, err)
-	log.wait(1, 10*time.Second)
-	for _, err := range log.errs {
-		assert.ErrorIs(t, err, refused)
-	}
 }
 
 func TestPeerCheckRefusesBeforeTheApplicationSeesTheClient(t *testing.T) {
@@ -569,30 +360,6 @@ func serveEchoSessions(srv *localipc.Server) <-chan struct{} {
 	return done
 }
 
-// TestCallbackSessionsHaveNoReads: the handler receives a callback
-// session's data, so the reading calls say so, as ErrNotSupported.
-func TestCallbackSessionsHaveNoReads(t *testing.T) {
-	noFDLeak(t)
-	r := newReactor(t)
-	opened := make(chan *localipc.Session, 1)
-	_, name := serve(t, &funcHandler{open: func(s *localipc.Session) error { opened <- s; return nil }}, localipc.WithReactor(r))
-	dial(t, name)
-	s := within(t, opened, 10*time.Second, "OnOpen")
-	buf := make([]byte, 1)
-	for _, c := range []struct {
-		name string
-		err  error
-	}{
-		{"Read", func() error { _, err := s.Read(buf); return err }()},
-		{"ReadNB", func() error { _, err := s.ReadNB(buf); return err }()},
-		{"ReadFull", s.ReadFull(buf)},
-		{"WaitForData", s.WaitForData(0)},
-		{"SyscallConn", func() error { _, err := s.SyscallConn(); return err }()},
-	} {
-		expect(t, c.err, localipc.ErrNotSupported, ipcerr.VERR_NOT_SUPPORTED, c.name)
-	}
-}
-
 // TestInputLimit: a handler that never consumes cannot make the server
 // hold unbounded input: past WithMaxInput the session ends.
 func TestInputLimit(t *testing.T) {
@@ -614,50 +381,6 @@ func TestInputLimit(t *testing.T) {
 	for _, err := range log.errs {
 		assert.ErrorIs(t, err, localipc.ErrInputLimit)
 	}
-}
-
-// TestHandlerWritingToAnotherLoopsSessionNeverBlocks: a handler on one loop
-// writes to a session of another loop whose peer does not read. The loop
-// must keep serving; past the hard cap the write says ErrTryAgain.
-func TestHandlerWritingToAnotherLoopsSessionNeverBlocks(t *testing.T) {
-	noFDLeak(t)
-	r, err := reactor.New(reactor.WithLoops(2))
-	require.NoError(t, err)
-	t.Cleanup(func() { r.Close() })
-	const high = 16 << 10
-	opened := make(chan *localipc.Session, 2)
-	results := make(chan error, 1)
-	_, name := serve(t, &funcHandler{
-		open: func(s *localipc.Session) error { opened <- s; return nil },
-		data: func(s *localipc.Session, b []byte) int {
-			if string(b) == "flood" {
-				other := s.Value().(*localipc.Session)
-				chunk := make([]byte, 8<<10)
-				var err error
-				for i := 0; i < 1000 && err == nil; i++ {
-					_, err = other.Write(chunk)
-				}
-				results <- err
-			}
-			s.Write(b)
-			return len(b)
-		},
-	}, localipc.WithReactor(r), localipc.WithWatermarks(high/4, high))
-	c1 := dial(t, name)
-	s1 := within(t, opened, 10*time.Second, "OnOpen 1")
-	dial(t, name) // never reads
-	s2 := within(t, opened, 10*time.Second, "OnOpen 2")
-	require.NotSame(t, s1, s2)
-	s1.SetValue(s2)
-	s2.SetValue(s1)
-	_, err = c1.Write([]byte("flood"))
-	require.NoError(t, err)
-	expect(t, within(t, results, 10*time.Second, "the flooding handler"), localipc.ErrTryAgain, ipcerr.VINF_TRY_AGAIN, "Write past the hard cap from a loop")
-	// The loop that flooded still serves its session.
-	require.NoError(t, c1.SetReadDeadline(time.Now().Add(10*time.Second)))
-	got := make([]byte, 5)
-	require.NoError(t, c1.ReadFull(got))
-	assert.Equal(t, "flood", string(got))
 }
 
 func TestServerCloseFromItsOwnHandler(t *testing.T) {
@@ -687,26 +410,6 @@ func TestServerCloseFromItsOwnHandler(t *testing.T) {
 	expect(t, err, localipc.ErrNotFound, ipcerr.VERR_FILE_NOT_FOUND, "Dial after Close")
 	_, err = c.Read(make([]byte, 1))
 	assert.Equal(t, io.EOF, err)
-}
-
-func TestCancelledCallbackSessionEndsWhenThePeerLeaves(t *testing.T) {
-	noFDLeak(t)
-	r := newReactor(t)
-	log := newCloseLog(t)
-	_, name := serve(t, &funcHandler{
-		open:  func(s *localipc.Session) error { return s.Cancel() },
-		data:  func(*localipc.Session, []byte) int { t.Error("OnData on a cancelled session"); return 0 },
-		close: log.onClose,
-	}, localipc.WithReactor(r))
-	c := dial(t, name)
-	_, err := c.Write([]byte("ignored"))
-	require.NoError(t, err)
-	require.NoError(t, c.Close())
-	log.wait(1, 10*time.Second)
-	for s, err := range log.errs {
-		assert.ErrorIs(t, err, localipc.ErrCancelled)
-		assert.EqualValues(t, uint32(math.MaxUint32), s.Retain(), "Retain of an ended session")
-	}
 }
 
 func TestCallbackFlushAndCloseWriteWokenByCancel(t *testing.T) {

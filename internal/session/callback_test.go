@@ -1,0 +1,513 @@
+package session_test
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/localipc/localipc/internal/ipcerr"
+	"github.com/localipc/localipc/internal/session"
+	"github.com/localipc/localipc/internal/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestCallbackLifecycle(t *testing.T) {
+	errRefused := errors.New("refused by OnOpen")
+	errAborted := errors.New("aborted")
+	for _, tc := range []struct {
+		name string
+		open func(s *session.Session) error
+		// run drives the session after OnOpen; h.got has its data.
+		run     func(t *testing.T, b *bed, h *handler, s, peer *session.Session)
+		early   string // what the peer sends before Attach
+		want    []string
+		wantErr error // nil: OnClose gets nil
+	}{
+		{
+			name: "the peer closes",
+			run: func(t *testing.T, b *bed, h *handler, _, peer *session.Session) {
+				send(t, peer, "hello")
+				require.NoError(t, peer.Close())
+			},
+			want: []string{"open", "data", "close"}, wantErr: io.EOF,
+		},
+		{
+			name: "the peer half-closes",
+			run: func(t *testing.T, b *bed, h *handler, _, peer *session.Session) {
+				send(t, peer, "hello")
+				require.NoError(t, peer.CloseWrite())
+			},
+			want: []string{"open", "data", "close"}, wantErr: io.EOF,
+		},
+		{
+			name: "Close",
+			run: func(t *testing.T, b *bed, h *handler, s, peer *session.Session) {
+				send(t, peer, "hello")
+				assert.Equal(t, "hello", string(testutil.Within(t, h.got, wait, "OnData")))
+				assert.Equal(t, 1, b.stats(0).Sessions)
+				require.NoError(t, s.Close())
+				isErr(t, s.Close(), ipcerr.ErrClosed, "second Close")
+				_, err := peer.Read(make([]byte, 1))
+				assert.Equal(t, io.EOF, err, "the peer sees the end")
+			},
+			want: []string{"open", "data", "close"},
+		},
+		{
+			name:  "OnOpen refuses",
+			open:  func(*session.Session) error { return errRefused },
+			early: "hello", // yet no OnData
+			run: func(t *testing.T, b *bed, h *handler, _, peer *session.Session) {
+				_, err := peer.Read(make([]byte, 1))
+				// Closed with "hello" unread, which the kernel reports as
+				// a reset, not as the end of the stream.
+				isErr(t, err, ipcerr.ErrBrokenPipe, "the peer learns the session is gone")
+			},
+			want: []string{"open", "close"}, wantErr: errRefused,
+		},
+		{
+			name: "cancelled in OnOpen, then the peer leaves",
+			open: func(s *session.Session) error { return s.Cancel() },
+			run: func(t *testing.T, b *bed, h *handler, _, peer *session.Session) {
+				send(t, peer, "ignored")
+				require.NoError(t, peer.Close())
+			},
+			want: []string{"open", "close"}, wantErr: ipcerr.ErrCancelled,
+		},
+		{
+			name: "Abort",
+			run: func(t *testing.T, b *bed, h *handler, s, peer *session.Session) {
+				send(t, peer, "hello")
+				testutil.Within(t, h.got, wait, "OnData")
+				s.Abort(errAborted)
+			},
+			want: []string{"open", "data", "close"}, wantErr: errAborted,
+		},
+		{
+			name: "the read deadline passes",
+			open: func(s *session.Session) error { return s.SetReadDeadline(time.Now().Add(20 * time.Millisecond)) },
+			run:  func(*testing.T, *bed, *handler, *session.Session, *session.Session) {},
+			want: []string{"open", "close"}, wantErr: os.ErrDeadlineExceeded,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			noFDLeak(t)
+			b := newBed(t, 1)
+			h := newHandler()
+			h.open = tc.open
+			var early []string
+			if tc.early != "" {
+				early = append(early, tc.early)
+			}
+			s, peer := b.attach(0, h, session.DefaultLimits, early...)
+			tc.run(t, b, h, s, peer)
+			e := h.end(t)
+			assert.Same(t, s, e.s)
+			if tc.wantErr == nil {
+				assert.NoError(t, e.err)
+			} else {
+				isErr(t, e.err, tc.wantErr)
+			}
+			isErr(t, e.writeErr, ipcerr.ErrClosed, "Write from OnClose: the session is already closed")
+			assert.Equal(t, tc.want, h.events(s))
+			assert.Zero(t, b.stats(0).Sessions)
+			// And no second OnClose: the bed checks at cleanup, after the
+			// reactor has closed.
+		})
+	}
+}
+
+func send(t testing.TB, s *session.Session, msg string) {
+	t.Helper()
+	_, err := s.Write([]byte(msg))
+	require.NoError(t, err)
+}
+
+// TestOnDataOffersTheRestAgain: what OnData leaves is offered again, in
+// front of the bytes that come next.
+func TestOnDataOffersTheRestAgain(t *testing.T) {
+	noFDLeak(t)
+	b := newBed(t, 1)
+	h := newHandler()
+	h.data = func(_ *session.Session, d []byte) int { return wholeFrames(d, nil) }
+	_, peer := b.attach(0, h, session.DefaultLimits)
+	for _, step := range []struct{ send, offered string }{
+		{"\x03ab", "\x03ab"},              // a partial frame: nothing consumed
+		{"c\x02d", "\x03abc\x02d"},        // the frame completes, the next one starts
+		{"e\x01f\x04", "\x02de\x01f\x04"}, // two frames, a third starts
+		{"ghij", "\x04ghij"},
+	} {
+		send(t, peer, step.send)
+		assert.Equal(t, step.offered, string(testutil.Within(t, h.got, wait, "OnData")))
+	}
+	assert.Empty(t, h.got)
+}
+
+// wholeFrames consumes the frames of d that are whole (a length byte, then
+// that many bytes), appends their payloads to out if out is not nil, and
+// returns how many bytes it consumed.
+func wholeFrames(d []byte, out *bytes.Buffer) int {
+	used := 0
+	for used < len(d) {
+		n := int(d[used])
+		if len(d)-used < 1+n {
+			break // a partial frame: offered again with more bytes
+		}
+		if out != nil {
+			out.Write(d[used+1 : used+1+n])
+		}
+		used += 1 + n
+	}
+	return used
+}
+
+// TestOnDataOddFrames: a handler that consumes only whole frames of odd
+// sizes, from a stream written in random pieces so that frames straddle
+// reads, gets exactly the stream.
+func TestOnDataOddFrames(t *testing.T) {
+	noFDLeak(t)
+	b := newBed(t, 1)
+	h := newHandler()
+	var got bytes.Buffer // the loop's until OnClose
+	h.data = func(_ *session.Session, d []byte) int { return wholeFrames(d, &got) }
+	_, peer := b.attach(0, h, session.DefaultLimits)
+	var sent, stream []byte
+	for len(sent) < 2<<20 {
+		n := 1 + 2*rand.IntN(127) // odd, 1..253
+		frame := pattern(n, byte(rand.IntN(256)))
+		sent = append(sent, frame...)
+		stream = append(append(stream, byte(n)), frame...)
+	}
+	for off := 0; off < len(stream); {
+		n := min(1+rand.IntN(5000), len(stream)-off)
+		_, err := peer.Write(stream[off : off+n])
+		require.NoError(t, err)
+		off += n
+	}
+	require.NoError(t, peer.Close())
+	assert.Equal(t, io.EOF, h.end(t).err)
+	assert.True(t, bytes.Equal(sent, got.Bytes()), "got %d bytes, sent %d", got.Len(), len(sent))
+}
+
+// echo writes back what it receives; from a loop, Write never waits.
+func echo(s *session.Session, d []byte) int {
+	s.Write(d)
+	return len(d)
+}
+
+// eventually polls cond, for states that nothing signals, at most wait.
+func eventually(t testing.TB, cond func() bool, what string) {
+	t.Helper()
+	for stop := time.Now().Add(wait); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(stop) {
+			require.FailNow(t, "timed out waiting until "+what)
+		}
+	}
+}
+
+// TestBackpressurePausesAndResumes: a peer that sends and never reads fills
+// the session's output queue; at the high watermark the loop stops reading
+// the session, so what the session holds stays bounded; once the peer
+// reads, reading resumes and every byte comes back in order.
+func TestBackpressurePausesAndResumes(t *testing.T) {
+	noFDLeak(t)
+	const low, high = 16 << 10, 64 << 10
+	b := newBed(t, 1)
+	h := newHandler()
+	h.data = echo
+	_, peer := b.attach(0, h, limits(low, high))
+	// More than the kernel's buffers both ways and the queue can hold.
+	sent := pattern(8<<20, 1)
+	wrote := testutil.Async(func() error { _, err := peer.Write(sent); return err })
+	eventually(t, func() bool { return b.stats(0).Paused == 1 }, "the loop pauses the session")
+	blockedIn(t, 1) // and the peer's Write waits for it
+	st := b.stats(0)
+	// One read of the loop's 64 KiB buffer may go past the mark.
+	assert.LessOrEqual(t, st.QueuedMax, high+64<<10, "the queue stayed bounded")
+	assert.GreaterOrEqual(t, st.QueuedMax, high)
+
+	echoed := make([]byte, len(sent))
+	require.NoError(t, testutil.Within(t, testutil.Async(func() error { return peer.ReadFull(echoed) }), time.Minute, "the echo"))
+	require.NoError(t, testutil.Within(t, wrote, wait, "the peer's Write"))
+	assert.True(t, bytes.Equal(sent, echoed), "every byte, in order")
+	st = b.stats(0)
+	assert.Zero(t, st.Paused, "reading resumed")
+	assert.EqualValues(t, len(sent), st.BytesIn)
+	assert.EqualValues(t, len(sent), st.BytesOut)
+}
+
+// TestWriteFromALoopMeetsTheHardCap: a handler writes to another session,
+// on its own loop or another, whose peer does not read. The loop never
+// waits: past four times the high watermark Write says ErrTryAgain, and the
+// loop goes on serving.
+func TestWriteFromALoopMeetsTheHardCap(t *testing.T) {
+	const high = 16 << 10
+	const chunk = 4 << 10
+	for _, tc := range []struct {
+		name   string
+		target int // the loop of the session written to
+	}{{"same loop", 0}, {"another loop", 1}} {
+		t.Run(tc.name, func(t *testing.T) {
+			noFDLeak(t)
+			b := newBed(t, 2)
+			idle := newHandler()
+			target, _ := b.attach(tc.target, idle, limits(high/4, high)) // its peer never reads
+			h := newHandler()
+			flooded := make(chan error, 1)
+			h.data = func(s *session.Session, d []byte) int {
+				var err error
+				for i := 0; i < 1<<14 && err == nil; i++ {
+					_, err = target.Write(make([]byte, chunk))
+				}
+				flooded <- err
+				return echo(s, d)
+			}
+			_, peer := b.attach(0, h, limits(high/4, high))
+			send(t, peer, "flood")
+			isErr(t, testutil.Within(t, flooded, wait, "the flooding handler"), ipcerr.ErrTryAgain)
+			queued := b.stats(tc.target).QueuedMax
+			assert.LessOrEqual(t, queued, 4*high, "the cap")
+			assert.Greater(t, queued, 4*high-chunk, "the cap, not less")
+			// The loop that flooded still serves its session.
+			got := make([]byte, 5)
+			require.NoError(t, peer.SetReadDeadline(time.Now().Add(wait)))
+			require.NoError(t, peer.ReadFull(got))
+			assert.Equal(t, "flood", string(got))
+		})
+	}
+}
+
+// fillQueue writes to s from its loop, where Write never waits, until the
+// hard cap refuses more: the queue is then far above the high watermark.
+func fillQueue(t *testing.T, b *bed, s *session.Session) int {
+	t.Helper()
+	total := 0
+	var err error
+	b.onLoop(0, func() {
+		for err == nil {
+			var n int
+			n, err = s.Write(pattern(8<<10, byte(total)))
+			total += n
+		}
+	})
+	require.ErrorIs(t, err, ipcerr.ErrTryAgain)
+	return total
+}
+
+// TestWriterOffTheLoopWaitsAtTheHighWatermark: a goroutine that is not a
+// loop, writing to a session whose queue is at the high watermark, waits
+// until the queue is back at the low one (or its write deadline passes);
+// Flush waits until the queue is in the kernel.
+func TestWriterOffTheLoopWaitsAtTheHighWatermark(t *testing.T) {
+	const low, high = 16 << 10, 64 << 10
+	t.Run("until the peer reads", func(t *testing.T) {
+		noFDLeak(t)
+		b := newBed(t, 1)
+		s, peer := b.attach(0, newHandler(), limits(low, high))
+		queued := fillQueue(t, b, s)
+		more := pattern(32<<10, 7)
+		wrote := testutil.Async(func() error { _, err := s.Write(more); return err })
+		blockedIn(t, 1)
+		flushed := testutil.Async(s.Flush)
+		blockedIn(t, 2)
+		got := make([]byte, queued+len(more))
+		require.NoError(t, testutil.Within(t, testutil.Async(func() error { return peer.ReadFull(got) }), wait, "the peer's read"))
+		require.NoError(t, testutil.Within(t, wrote, wait, "Write"))
+		require.NoError(t, testutil.Within(t, flushed, wait, "Flush"))
+		assert.Equal(t, more, got[queued:], "the waiting writer's bytes, after the queue")
+		assert.NoError(t, s.Flush(), "nothing queued")
+	})
+	t.Run("until its write deadline", func(t *testing.T) {
+		noFDLeak(t)
+		b := newBed(t, 1)
+		s, _ := b.attach(0, newHandler(), limits(low, high))
+		fillQueue(t, b, s)
+		const d = 30 * time.Millisecond
+		start := time.Now()
+		require.NoError(t, s.SetWriteDeadline(start.Add(d)))
+		n, err := s.Write([]byte("x"))
+		assert.GreaterOrEqual(t, time.Since(start), d, "Write returned early")
+		assert.Zero(t, n)
+		assertDeadlineError(t, err, "Write")
+	})
+	t.Run("until Cancel", func(t *testing.T) {
+		noFDLeak(t)
+		b := newBed(t, 1)
+		s, _ := b.attach(0, newHandler(), limits(low, high))
+		fillQueue(t, b, s)
+		waiting := []call{
+			{"Write", func(s *session.Session) error { _, err := s.Write([]byte("x")); return err }},
+			{"Flush", (*session.Session).Flush},
+			{"CloseWrite", (*session.Session).CloseWrite},
+		}
+		done := make([]<-chan error, len(waiting))
+		for i, c := range waiting {
+			done[i] = testutil.Async(func() error { return c.f(s) })
+			blockedIn(t, i+1)
+		}
+		require.NoError(t, s.Cancel())
+		for i, c := range waiting {
+			isErr(t, testutil.Within(t, done[i], wait, c.name), ipcerr.ErrCancelled, c.name)
+		}
+		s.Abort(nil) // no Linger to sit out
+	})
+}
+
+// TestCloseLingers: Close delivers what is queued to a peer that reads; to
+// one that does not, it gives up after Linger with ErrTimeout.
+func TestCloseLingers(t *testing.T) {
+	payload := pattern(4<<20, 3) // far more than the kernel holds
+	t.Run("to a reading peer", func(t *testing.T) {
+		noFDLeak(t)
+		b := newBed(t, 1)
+		h := newHandler()
+		h.open = func(s *session.Session) error {
+			_, err := s.Write(payload)
+			s.Close() // from the loop: the queue still goes out first
+			return err
+		}
+		_, peer := b.attach(0, h, session.DefaultLimits)
+		got := testutil.Within(t, testutil.Async(func() []byte { b, _ := io.ReadAll(peer); return b }), time.Minute, "the peer's read")
+		assert.True(t, bytes.Equal(payload, got), "got %d of %d bytes", len(got), len(payload))
+		assert.NoError(t, h.end(t).err)
+	})
+	t.Run("to a peer that never reads", func(t *testing.T) {
+		noFDLeak(t)
+		b := newBed(t, 1)
+		h := newHandler()
+		lim := session.DefaultLimits
+		lim.Linger = 50 * time.Millisecond
+		var closed time.Time
+		h.open = func(s *session.Session) error {
+			_, err := s.Write(payload)
+			closed = time.Now()
+			s.Close()
+			return err
+		}
+		b.attach(0, h, lim)
+		e := h.end(t)
+		isErr(t, e.err, ipcerr.ErrTimeout)
+		assert.GreaterOrEqual(t, e.at.Sub(closed), lim.Linger, "gave up early")
+		assert.Zero(t, b.stats(0).Timers, "no timer outlives the session")
+	})
+}
+
+// TestAbortEndsAtOnce: Abort drops the queue and ends the session with its
+// error, without waiting for Linger.
+func TestAbortEndsAtOnce(t *testing.T) {
+	noFDLeak(t)
+	b := newBed(t, 1)
+	h := newHandler()
+	lim := session.DefaultLimits
+	lim.Linger = time.Hour
+	s, _ := b.attach(0, h, lim)
+	fillQueue(t, b, s)
+	errGone := errors.New("grace period over")
+	s.Abort(errGone)
+	isErr(t, h.end(t).err, errGone)
+	st := b.stats(0)
+	assert.Zero(t, st.Sessions)
+	assert.Zero(t, st.Timers)
+}
+
+// TestMaxInput: a handler may leave MaxInput bytes unconsumed, not one more.
+func TestMaxInput(t *testing.T) {
+	noFDLeak(t)
+	const limit = 1000
+	b := newBed(t, 1)
+	h := newHandler()
+	h.data = func(*session.Session, []byte) int { return 0 } // waits for a frame that never completes
+	lim := session.DefaultLimits
+	lim.MaxInput = limit
+	_, peer := b.attach(0, h, lim)
+	_, err := peer.Write(make([]byte, limit))
+	require.NoError(t, err)
+	assert.Len(t, testutil.Within(t, h.got, wait, "OnData"), limit)
+	assert.Equal(t, 1, b.stats(0).Sessions, "at the limit the session lives")
+	send(t, peer, "x")
+	isErr(t, h.end(t).err, session.ErrInputLimit)
+}
+
+// TestCallbackSessionsHaveNoReads: the handler receives a callback
+// session's data, so the reading calls, and the raw descriptor, which
+// belongs to the loop, are ErrNotSupported.
+func TestCallbackSessionsHaveNoReads(t *testing.T) {
+	noFDLeak(t)
+	b := newBed(t, 1)
+	s, _ := b.attach(0, newHandler(), session.DefaultLimits)
+	buf := make([]byte, 1)
+	for _, c := range []call{
+		readCall, readFullCall, waitCall(0), waitCall(infinite),
+		{"ReadNB", func(s *session.Session) error { _, err := s.ReadNB(buf); return err }},
+		{"SyscallConn", func(s *session.Session) error { _, err := s.SyscallConn(); return err }},
+	} {
+		isErr(t, c.f(s), ipcerr.ErrNotSupported, c.name)
+	}
+}
+
+func TestCallbackCloseWriteAndPeerCredentials(t *testing.T) {
+	noFDLeak(t)
+	b := newBed(t, 1)
+	h := newHandler()
+	s, peer := b.attach(0, h, session.DefaultLimits)
+	assertOwnCredentials(t, s)
+
+	send(t, s, "bye")
+	require.NoError(t, s.CloseWrite())
+	got, err := io.ReadAll(peer)
+	require.NoError(t, err)
+	assert.Equal(t, "bye", string(got), "what was sent, then the end of the stream")
+	// The other direction still works.
+	send(t, peer, "reply")
+	assert.Equal(t, "reply", string(testutil.Within(t, h.got, wait, "OnData")))
+	require.NoError(t, s.Close())
+	assert.NoError(t, h.end(t).err)
+	_, err = s.PeerPID()
+	isErr(t, err, ipcerr.ErrClosed, "PeerPID after the end")
+}
+
+// tracker logs what a session.Tracker hears, in order with OnClose.
+type tracker struct {
+	h *handler
+}
+
+func (tr tracker) Attached(s *session.Session) { tr.h.record(s, "attached") }
+func (tr tracker) Gone(s *session.Session)     { tr.h.record(s, "gone") }
+
+func TestTrackerHearsAttachedThenGone(t *testing.T) {
+	noFDLeak(t)
+	b := newBed(t, 1)
+	h := newHandler()
+	fs, fp := socketpair(t)
+	peer := newSession(t, fp)
+	s, err := session.Attach(fs, noAddrs, b.r.Loops()[0], &session.Config{Handler: h, Limits: session.DefaultLimits, Tracker: tracker{h}})
+	require.NoError(t, err)
+	b.attached = append(b.attached, attachment{h, s})
+	require.NoError(t, peer.Close())
+	assert.Equal(t, io.EOF, h.end(t).err)
+	b.onLoop(0, func() {}) // Gone runs on the loop after OnClose
+	assert.Equal(t, []string{"attached", "open", "close", "gone"}, h.events(s))
+}
+
+// TestAttachToAClosedLoop: Attach to a loop that is closing fails, closes
+// the descriptor, runs no callback and tells the tracker.
+func TestAttachToAClosedLoop(t *testing.T) {
+	noFDLeak(t)
+	b := newBed(t, 1)
+	require.NoError(t, b.r.Close())
+	h := newHandler()
+	fs, fp := socketpair(t)
+	peer := newSession(t, fp)
+	s, err := session.Attach(fs, noAddrs, b.r.Loops()[0], &session.Config{Handler: h, Limits: session.DefaultLimits, Tracker: tracker{h}})
+	isErr(t, err, ipcerr.ErrClosed)
+	assert.Nil(t, s)
+	require.Len(t, h.log, 1, "the tracker heard of one session")
+	for seen := range h.log {
+		assert.Equal(t, []string{"attached", "gone"}, h.events(seen), "and no callback ran")
+	}
+	isErr(t, peer.WaitForData(wait), ipcerr.ErrBrokenPipe, "the descriptor is closed")
+}

@@ -1,0 +1,60 @@
+//go:build unix
+
+package session_test
+
+import (
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+)
+
+// socketpair returns the two ends of a connected AF_UNIX stream socket,
+// non-blocking and close-on-exec, as New and Attach take them. Whoever gets
+// an end owns it; the caller closes neither.
+func socketpair(t testing.TB) (a, b uintptr) {
+	t.Helper()
+	// SOCK_NONBLOCK and SOCK_CLOEXEC are not flags of socketpair(2) on every
+	// Unix (macOS has neither), so they are set afterwards, under ForkLock
+	// like the standard library does, so that no child inherits the ends.
+	syscall.ForkLock.RLock()
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+	if err == nil {
+		unix.CloseOnExec(fds[0])
+		unix.CloseOnExec(fds[1])
+	}
+	syscall.ForkLock.RUnlock()
+	require.NoError(t, err)
+	for _, fd := range fds {
+		require.NoError(t, unix.SetNonblock(fd, true))
+	}
+	return uintptr(fds[0]), uintptr(fds[1])
+}
+
+// fillSendBuffer writes to the descriptor behind rc until the kernel takes
+// no more, so that the next Write of a session on it blocks until the peer
+// reads. It returns how many bytes it wrote.
+func fillSendBuffer(t testing.TB, rc syscall.RawConn) int {
+	t.Helper()
+	total := 0
+	var werr error
+	chunk := make([]byte, 64<<10)
+	require.NoError(t, rc.Control(func(fd uintptr) {
+		for {
+			n, err := unix.Write(int(fd), chunk)
+			switch err {
+			case nil:
+				total += n
+			case unix.EINTR:
+			case unix.EAGAIN:
+				return
+			default:
+				werr = err
+				return
+			}
+		}
+	}))
+	require.NoError(t, werr)
+	return total
+}
