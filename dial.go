@@ -5,7 +5,6 @@ import (
 	"net"
 
 	"github.com/localipc/localipc/internal/session"
-	"github.com/localipc/localipc/internal/sock"
 )
 
 // Dial connects to the server on name (RTLocalIpcSessionConnect): ErrNotFound
@@ -30,18 +29,18 @@ func DialContext(ctx context.Context, name string, flags Flags, opts ...Option) 
 	if err != nil {
 		return nil, err
 	}
-	fd, err := sock.Dial(ctx, path)
+	h, err := dial(ctx, path)
 	if err != nil {
 		return nil, err
 	}
 	addrs := &session.Addrs{Local: unnamed, Remote: &net.UnixAddr{Name: path, Net: "unix"}}
 	if o.handler == nil {
-		return session.New(uintptr(fd), addrs)
+		return session.New(h, addrs)
 	}
 	r, err := o.reactorOf()
 	if err != nil {
-		sock.Close(fd)
+		closeHandle(h)
 		return nil, err
 	}
-	return session.Attach(uintptr(fd), addrs, session.LeastLoaded(r), &session.Config{Handler: o.handler, Limits: o.limits})
+	return session.Attach(h, addrs, r.Least(), &session.Config{Handler: o.handler, Limits: o.limits})
 }

@@ -4,12 +4,9 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"syscall"
-	"time"
 
 	"github.com/localipc/localipc/internal/ipcerr"
 	"github.com/localipc/localipc/internal/session"
-	"github.com/localipc/localipc/internal/sock"
 	"github.com/localipc/localipc/reactor"
 )
 
@@ -30,10 +27,6 @@ var errShutdownOnLoop = fmt.Errorf("%w: Shutdown waits for sessions served by th
 
 var errServed = fmt.Errorf("%w: the server hands its sessions to a Handler", ErrNotSupported)
 
-// acceptBackoff is how long a Serve listener pauses when the process is out
-// of descriptors: accepting again at once would spin the loop on EMFILE.
-const acceptBackoff = 10 * time.Millisecond
-
 // Serve creates a server on name whose sessions are served by h on the
 // reactor's loops (the process-wide one unless WithReactor names another):
 // no goroutine per session, and idle sessions hold no buffer. Names, flags,
@@ -48,43 +41,34 @@ func Serve(name string, flags Flags, h Handler, opts ...Option) (*Server, error)
 	if err != nil {
 		return nil, err
 	}
-	path, fd, ino, err := listenFD(name, flags, &o)
+	path, err := resolveName(name, flags, true)
 	if err != nil {
 		return nil, err
 	}
-	srv := newServer(path, ino, o.peerCheck, nil, nil)
-	a := &acceptor{
-		srv: srv, r: r, loop: r.Least(), fd: fd,
-		sessions: map[*Session]struct{}{}, stopped: make(chan struct{}),
+	ep, err := listen(path, flags, &o, false)
+	if err != nil {
+		return nil, err
 	}
+	srv := newServer(ep, o.peerCheck)
+	a := &acceptor{srv: srv, r: r, loop: r.Least(), sessions: map[*Session]struct{}{}, stopped: make(chan struct{})}
 	a.cfg = session.Config{Handler: h, Limits: o.limits, Tracker: a}
 	srv.ev = a
-	var regErr error
-	register := func() { a.reg, regErr = a.loop.Register(uintptr(fd), a) }
-	if a.loop.OnLoop() {
-		register() // Serve from a handler of that very loop
-	} else if err := a.loop.Call(register); err != nil {
-		regErr = err
-	}
-	if err := regErr; err != nil {
-		sock.Unlink(path, ino)
-		sock.Close(fd)
+	if err := a.start(); err != nil {
 		return nil, err
 	}
 	return srv, nil
 }
 
-// acceptor is a Serve server's listening socket, owned by one loop.
+// acceptor is a Serve server's listening handle, owned by one loop. What it
+// takes from the kernel, and how, is the listener of each system
+// (serve_unix.go); what it does with a client is adopt.
 type acceptor struct {
+	listener // loop-owned
+
 	srv  *Server
 	r    *reactor.Reactor
 	loop *reactor.Loop
 	cfg  session.Config // shared by every session
-
-	// loop-owned
-	fd      int // -1 once closed
-	reg     reactor.Registration
-	backoff *reactor.Timer
 
 	stopOnce sync.Once
 	stopped  chan struct{} // closed once the listening socket is closed
@@ -94,41 +78,24 @@ type acceptor struct {
 	idle     chan struct{} // closed when sessions empties; nil if no one waits
 }
 
-func (a *acceptor) OnEvents(ev reactor.Events) {
-	if ev&reactor.Shutdown != 0 {
-		a.closeListener()
-		return
+// onLoop runs f on the acceptor's loop and waits for it: at once from that
+// loop's own goroutine (Serve, or Close, from one of its handlers).
+func (a *acceptor) onLoop(f func()) error {
+	if a.loop.OnLoop() {
+		f()
+		return nil
 	}
-	if ev&reactor.Readable != 0 && a.backoff == nil {
-		a.acceptAll()
-	}
+	return a.loop.Call(f)
 }
 
-// acceptAll takes every pending client; the registration is edge-triggered.
-func (a *acceptor) acceptAll() {
-	for a.fd >= 0 {
-		nfd, err := sock.Accept(a.fd)
-		switch err {
-		case nil:
-		case syscall.EAGAIN:
-			return
-		case syscall.EINTR, syscall.ECONNABORTED:
-			continue
-		default:
-			// Out of descriptors (or worse): pause, then try again, since
-			// no new edge comes for the clients already queued.
-			a.backoff = a.loop.AfterFunc(acceptBackoff, func() {
-				a.backoff = nil
-				a.acceptAll()
-			})
-			return
-		}
-		if !admit(nfd, a.srv.peerCheck) {
-			continue
-		}
-		// An error means the reactor is closing; the session is gone.
-		session.Attach(uintptr(nfd), a.srv.addrs, session.LeastLoaded(a.r), &a.cfg)
+// adopt hands an accepted client to the loop serving the fewest sessions,
+// after the peer check.
+func (a *acceptor) adopt(h uintptr) {
+	if !admit(h, a.srv.peerCheck) {
+		return
 	}
+	// An error means the reactor is closing; the session is gone.
+	session.Attach(h, a.srv.addrs, a.r.Least(), &a.cfg)
 }
 
 // Attached remembers a session until it is gone, for Shutdown.
@@ -160,19 +127,8 @@ func (a *acceptor) stop() {
 	a.loop.Post(a.closeListener)
 }
 
-func (a *acceptor) closeListener() {
-	if a.fd < 0 {
-		return
-	}
-	if a.backoff != nil {
-		a.backoff.Stop()
-		a.backoff = nil
-	}
-	a.loop.Unregister(a.reg)
-	sock.Close(a.fd)
-	a.fd = -1
-	a.stopOnce.Do(func() { close(a.stopped) })
-}
+// markStopped tells waitStopped that the listening handle is closed.
+func (a *acceptor) markStopped() { a.stopOnce.Do(func() { close(a.stopped) }) }
 
 func (a *acceptor) waitStopped() { <-a.stopped }
 

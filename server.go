@@ -6,12 +6,8 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
-	"syscall"
-	"time"
 
-	"github.com/localipc/localipc/internal/ipcerr"
 	"github.com/localipc/localipc/internal/session"
-	"github.com/localipc/localipc/internal/sock"
 )
 
 // Session is one end of a connection: RTLocalIpcSession, and a net.Conn.
@@ -19,14 +15,15 @@ type Session = session.Session
 
 // Server is a listening endpoint: RTLocalIpcServer, and a net.Listener.
 // Any goroutine may call any method.
+//
+// Its rules (sticky cancel, close, the peer check) are here, the same on
+// every system; its name and its listening handle are an endpoint, whose
+// verbs live in one file per system (server_unix.go).
 type Server struct {
-	f     *os.File        // the listening socket, parked on by AcceptSession; nil for Serve
-	rc    syscall.RawConn // accepts go through it, holding f's fd reference
-	ev    *acceptor       // Serve's listener on a reactor loop; nil for Listen
-	path  string
-	ino   uint64 // of the socket file we bound: Close removes only that file
-	addr  *net.UnixAddr
-	addrs *session.Addrs // what every accepted session reports
+	endpoint           // the name and the listening handle
+	ev       *acceptor // Serve's listener on a reactor loop; nil for Listen
+	addr     *net.UnixAddr
+	addrs    *session.Addrs // what every accepted session reports
 
 	peerCheck func(pid, uid, gid int) error
 
@@ -37,8 +34,6 @@ type Server struct {
 	closed    atomic.Bool
 }
 
-var pastDeadline = time.Unix(1, 0)
-
 // Listen creates a server on name (RTLocalIpcServerCreate). The name is
 // checked and mapped as IPRT does (see Path). A stale socket file left by a
 // dead server is replaced; a live server's name gives ErrAddressInUse, and a
@@ -47,57 +42,37 @@ var pastDeadline = time.Unix(1, 0)
 // group before any client can connect.
 func Listen(name string, flags Flags, opts ...Option) (*Server, error) {
 	o := collectOptions(opts)
-	path, fd, ino, err := listenFD(name, flags, &o)
+	path, err := resolveName(name, flags, true)
 	if err != nil {
 		return nil, err
 	}
-	f := os.NewFile(uintptr(fd), path)
-	rc, err := f.SyscallConn()
-	if err == nil {
-		err = f.SetReadDeadline(time.Time{}) // fails if the runtime poller refused it
-	}
+	ep, err := listen(path, flags, &o, true)
 	if err != nil {
-		sock.Unlink(path, ino)
-		f.Close()
 		return nil, err
 	}
-	return newServer(path, ino, o.peerCheck, f, rc), nil
+	return newServer(ep, o.peerCheck), nil
 }
 
 // unnamed is the address of a client's end: Unix clients do not bind.
 var unnamed = &net.UnixAddr{Net: "unix"}
 
-func newServer(path string, ino uint64, peerCheck func(pid, uid, gid int) error, f *os.File, rc syscall.RawConn) *Server {
-	addr := &net.UnixAddr{Name: path, Net: "unix"}
-	return &Server{f: f, rc: rc, path: path, ino: ino, addr: addr, addrs: &session.Addrs{Local: addr, Remote: unnamed}, peerCheck: peerCheck}
+func newServer(ep endpoint, peerCheck func(pid, uid, gid int) error) *Server {
+	addr := &net.UnixAddr{Name: ep.path, Net: "unix"}
+	return &Server{endpoint: ep, addr: addr, addrs: &session.Addrs{Local: addr, Remote: unnamed}, peerCheck: peerCheck}
 }
 
-// listenFD resolves name and makes the listening socket, with the mode and
-// group the flags and options ask for in force before listen(2).
-func listenFD(name string, flags Flags, o *options) (path string, fd int, ino uint64, err error) {
-	if path, err = resolveName(name, flags, true); err != nil {
-		return "", -1, 0, err
-	}
-	cfg := sock.ListenConfig{Mode: o.mode, Group: o.group}
-	if flags&RestrictToUser != 0 && cfg.Mode == 0 {
-		cfg.Mode = 0o600
-	}
-	fd, ino, err = sock.Listen(path, cfg)
-	return path, fd, ino, err
-}
-
-// admit applies the peer check to an accepted descriptor: false means the
-// client was refused and fd is closed.
-func admit(fd int, check func(pid, uid, gid int) error) bool {
+// admit applies the peer check to an accepted handle: false means the
+// client was refused and h is closed.
+func admit(h uintptr, check func(pid, uid, gid int) error) bool {
 	if check == nil {
 		return true
 	}
-	cred, err := sock.PeerCred(fd)
+	cred, err := peerCredOf(h)
 	if err == nil {
 		err = check(cred.PID, cred.UID, cred.GID)
 	}
 	if err != nil {
-		sock.Close(fd)
+		closeHandle(h)
 		return false
 	}
 	return true
@@ -126,45 +101,23 @@ func (s *Server) AcceptSession() (*Session, error) {
 		return nil, errServed
 	}
 	for {
-		nfd, err := s.acceptFD()
-		if err != nil {
+		h, woken, err := s.endpoint.accept()
+		switch {
+		case woken && s.cancelled.Load():
+			return nil, ErrCancelled
+		case woken:
+			return nil, ErrClosed
+		case err != nil:
+			// Out of descriptors (EMFILE, ENFILE) comes back to the caller
+			// (Status maps it to VERR_TOO_MANY_OPEN_FILES) instead of being
+			// retried here: only the caller can free descriptors, and a
+			// retry loop would spin. net/http's Serve backs off on it.
 			return nil, err
 		}
-		if admit(nfd, s.peerCheck) {
-			return session.New(uintptr(nfd), s.addrs)
+		if admit(h, s.peerCheck) {
+			return session.New(h, s.addrs)
 		}
 	}
-}
-
-// acceptFD waits for one client connection.
-func (s *Server) acceptFD() (int, error) {
-	nfd := -1
-	var aerr error
-	err := s.rc.Read(func(fd uintptr) bool {
-		for {
-			nfd, aerr = sock.Accept(int(fd))
-			switch aerr {
-			case syscall.EINTR, syscall.ECONNABORTED:
-				continue // a client that came and went is not our error
-			case syscall.EAGAIN:
-				return false
-			}
-			return true
-		}
-	})
-	if err != nil {
-		if s.cancelled.Load() {
-			return -1, ErrCancelled
-		}
-		return -1, ErrClosed
-	}
-	if aerr != nil {
-		// EMFILE and ENFILE come back to the caller (Status maps them to
-		// VERR_TOO_MANY_OPEN_FILES) instead of being retried here: only the
-		// caller can free descriptors, and a retry loop would spin.
-		return -1, ipcerr.OSError("accept", s.path, aerr)
-	}
-	return nfd, nil
 }
 
 // Accept is AcceptSession for net.Listener: after Close it returns an error
@@ -201,7 +154,7 @@ func (s *Server) cancel() {
 		s.ev.stop()
 		return
 	}
-	s.f.SetReadDeadline(pastDeadline)
+	s.endpoint.interrupt()
 }
 
 // Close cancels the server, removes its socket file (only if it is still the
@@ -217,14 +170,12 @@ func (s *Server) Close() error {
 		return ErrClosed
 	}
 	s.cancel()
-	// Unlink before closing: once the fd is gone a new server may take the
-	// name, and the inode check is what keeps us off its file.
-	err := sock.Unlink(s.path, s.ino)
+	err := s.endpoint.release()
 	if s.ev != nil {
 		s.ev.waitStopped() // at once on the loop: cancel closed it there
 		return err
 	}
-	if cerr := s.f.Close(); err == nil {
+	if cerr := s.endpoint.close(); err == nil {
 		err = cerr
 	}
 	return err
@@ -243,7 +194,7 @@ func (s *Server) SetAccessMode(mode os.FileMode) error {
 	if s == nil || s.closed.Load() {
 		return ErrClosed
 	}
-	return sock.Chmod(s.path, s.ino, mode&os.ModePerm)
+	return s.endpoint.chmod(mode & os.ModePerm)
 }
 
 // GrantGroupAccess gives group gid read and write access to the socket and
@@ -254,7 +205,7 @@ func (s *Server) GrantGroupAccess(gid int) error {
 	if s == nil || s.closed.Load() {
 		return ErrClosed
 	}
-	if err := sock.Chown(s.path, s.ino, gid); err != nil {
+	if err := s.endpoint.chown(gid); err != nil {
 		return err
 	}
 	return s.SetAccessMode(0o660)

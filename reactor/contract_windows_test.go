@@ -16,7 +16,7 @@ func contractPair(t *testing.T) (uintptr, contractEnd) {
 }
 
 func (contractEnd) write(t *testing.T, p []byte) {}
-func (contractEnd) close(t *testing.T)            {}
+func (contractEnd) close(t *testing.T)           {}
 
 func drain(t *testing.T, h uintptr) []byte { return nil }
 

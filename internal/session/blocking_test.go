@@ -39,9 +39,6 @@ func waitCall(d time.Duration) call {
 var blockedCalls = []struct {
 	name  string
 	calls []call
-	// closeBug, when set, names a known bug that makes the case fail in
-	// TestCloseDuringBlockedCalls, which skips it.
-	closeBug string
 }{
 	{name: "Read", calls: []call{readCall}},
 	{name: "ReadFull", calls: []call{readFullCall}},
@@ -49,10 +46,9 @@ var blockedCalls = []struct {
 	{name: "WaitForData(infinite)", calls: []call{waitCall(infinite)}},
 	{name: "WaitForData(1h)", calls: []call{waitCall(time.Hour)}},
 	{name: "a second Read queued behind a Read", calls: []call{readCall, readCall}},
-	{name: "WaitForData queued behind ReadFull", calls: []call{readFullCall, waitCall(infinite)},
-		closeBug: "a WaitForData(timeout != 0) that gets the reader's turn after Close returns plain ErrCancelled, " +
-			"without net.ErrClosed: holdReadDeadline returns ipcerr.ErrCancelled instead of going through pollError, " +
-			"which would give errCancelledByClose (a queued Read, which does, gets both)"},
+	// The WaitForData gets the reader's turn after Close and must still
+	// report net.ErrClosed beside ErrCancelled.
+	{name: "WaitForData queued behind ReadFull", calls: []call{readFullCall, waitCall(infinite)}},
 	{name: "Read and Write at once", calls: []call{readCall, writeCall}},
 }
 
@@ -121,9 +117,6 @@ func TestCancelWakesEveryBlockedCallAndSticks(t *testing.T) {
 func TestCloseDuringBlockedCalls(t *testing.T) {
 	for _, bc := range blockedCalls {
 		t.Run(bc.name, func(t *testing.T) {
-			if bc.closeBug != "" {
-				t.Skip("BUG: " + bc.closeBug)
-			}
 			noFDLeak(t)
 			s, _ := pair(t)
 			done := startBlocked(t, s, bc.calls)

@@ -8,7 +8,6 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/localipc/localipc/internal/ipcerr"
@@ -78,11 +77,14 @@ var ErrInputLimit = errors.New("localipc: unconsumed input exceeds the session's
 
 var errCallbackReads = fmt.Errorf("%w: the session is served by callbacks, which receive its data", ipcerr.ErrNotSupported)
 
-// loopState is what the sessions of one loop share: the buffer every read
-// goes through, and their counters.
+var errCallbackRawConn = fmt.Errorf("%w: the descriptor of a session served by callbacks belongs to its loop", ipcerr.ErrNotSupported)
+
+// loopState is what the sessions of one loop share: the loop, the buffer
+// every read goes through, and their counters. The loop's load
+// (reactor.Loop.AddLoad) counts its sessions.
 type loopState struct {
+	loop      *reactor.Loop
 	buf       []byte // loop-owned
-	sessions  atomic.Int64
 	paused    atomic.Int64
 	bytesIn   atomic.Uint64
 	bytesOut  atomic.Uint64
@@ -92,7 +94,7 @@ type loopState struct {
 // stateOf returns the loop's loopState, kept with the loop so that it goes
 // when the loop goes.
 func stateOf(l *reactor.Loop) *loopState {
-	return l.Attachment(func() any { return &loopState{buf: make([]byte, 64<<10)} }).(*loopState)
+	return l.Attachment(func() any { return &loopState{loop: l, buf: make([]byte, 64<<10)} }).(*loopState)
 }
 
 // LoopStats is one loop's counters for the sessions it serves by callbacks.
@@ -112,7 +114,7 @@ func Stats(r *reactor.Reactor) []LoopStats {
 		st := stateOf(l)
 		out = append(out, LoopStats{
 			LoopStats: l.Stats(),
-			Sessions:  int(st.sessions.Load()),
+			Sessions:  l.Load(),
 			Paused:    int(st.paused.Load()),
 			BytesIn:   st.bytesIn.Load(),
 			BytesOut:  st.bytesOut.Load(),
@@ -120,20 +122,6 @@ func Stats(r *reactor.Reactor) []LoopStats {
 		})
 	}
 	return out
-}
-
-// LeastLoaded returns the loop of r serving the fewest sessions, lowest
-// index first. It counts sessions from the moment Attach is called, so a
-// burst of accepts spreads even before their registrations land.
-func LeastLoaded(r *reactor.Reactor) *reactor.Loop {
-	loops := r.Loops()
-	best, bestN := loops[0], stateOf(loops[0]).sessions.Load()
-	for _, l := range loops[1:] {
-		if n := stateOf(l).sessions.Load(); n < bestN {
-			best, bestN = l, n
-		}
-	}
-	return best
 }
 
 // Abort ends a session served by callbacks at once, dropping queued output,
@@ -146,7 +134,7 @@ func (s *Session) Abort(err error) {
 	c := s.ev
 	s.cancelled.Store(true)
 	c.cancel()
-	c.loop.Post(func() { c.end(err) })
+	c.ls.loop.Post(func() { c.end(err) })
 }
 
 // bufPool holds the input and output buffers of sessions that have bytes in
@@ -165,11 +153,12 @@ func putBuf(b []byte) {
 
 // evConn is the state of a session served by callbacks. It is kept small:
 // an idle session costs this, its Session and a reactor slot, and no buffer.
+// Its I/O verbs (recv, send, closeHandle, ...) are in one file per system
+// (callback_unix.go); everything here is the same on every system.
 type evConn struct {
-	s    *Session
-	loop *reactor.Loop
-	ls   *loopState
-	cfg  *Config
+	s   *Session
+	ls  *loopState // and so the loop
+	cfg *Config
 
 	// loop-owned
 	reg         reactor.Registration
@@ -180,23 +169,18 @@ type evConn struct {
 	ended       bool   // OnClose has run
 	lingering   bool   // Close is flushing the queue before it closes
 
-	// mu guards the descriptor's life for other goroutines (it is closed
-	// under mu, so a writer holding mu never sends on a reused number) and
-	// the output queue.
-	mu      sync.Mutex
+	// Under mu, which guards the handle's life for other goroutines (it is
+	// closed under mu, so a writer holding mu never sends on a reused
+	// number) and the output queue.
 	closing bool // Close asked for the end; the loop carries it out
-	fd      int32
+	mu      sync.Mutex
+	h       uintptr   // the descriptor; noHandle once closed
 	out     *outState // nil while nothing is queued, awaited or due
 }
 
-// outState is what only a busy session needs: output the kernel has not
-// taken yet (buf[head:]), and what writers waiting for room wait on.
-type outState struct {
-	buf      []byte
-	head     int
-	changed  chan struct{} // closed when the queue shrinks or the session ends; nil if no one waits
-	writeDue int64         // write deadline for writers that wait, in UnixNano; 0: none
-}
+// noHandle marks a closed session's handle: -1 as an fd, and Windows's
+// INVALID_HANDLE_VALUE.
+const noHandle = ^uintptr(0)
 
 // state returns the session's outState, making it if needed. Caller holds mu.
 func (c *evConn) state() *outState {
@@ -217,19 +201,21 @@ func (c *evConn) tidy() {
 // served by cfg.Handler on loop l. It returns at once; OnOpen runs on the
 // loop. The session owns fd from then on. An error means the loop is
 // closing: fd is closed, no callback runs and the tracker hears nothing.
+// Place sessions with l's reactor's Least: Attach counts the session in the
+// loop's load at once.
 func Attach(fd uintptr, addrs *Addrs, l *reactor.Loop, cfg *Config) (*Session, error) {
 	s := &Session{addrs: addrs}
 	s.refs.Store(1)
-	c := &evConn{s: s, loop: l, ls: stateOf(l), cfg: cfg, fd: int32(fd)}
+	c := &evConn{s: s, ls: stateOf(l), cfg: cfg, h: fd}
 	s.ev = c
-	c.ls.sessions.Add(1)
+	l.AddLoad(1)
 	if cfg.Tracker != nil {
 		cfg.Tracker.Attached(s)
 	}
 	if err := l.Post(c.open); err != nil {
-		c.ls.sessions.Add(-1)
-		sysClose(int(fd))
-		c.fd = -1
+		l.AddLoad(-1)
+		c.closeHandle(fd)
+		c.h = noHandle
 		s.destroyed.Store(true)
 		if cfg.Tracker != nil {
 			cfg.Tracker.Gone(s)
@@ -241,7 +227,7 @@ func Attach(fd uintptr, addrs *Addrs, l *reactor.Loop, cfg *Config) (*Session, e
 
 // open runs on the loop: register, then OnOpen.
 func (c *evConn) open() {
-	reg, err := c.loop.Register(uintptr(c.fd), c)
+	reg, err := c.ls.loop.Register(c.h, c)
 	if err != nil {
 		c.end(err)
 		return
@@ -303,11 +289,10 @@ func (c *evConn) readAll(hangUp bool) {
 			}
 			return
 		}
-		n, err := sysRead(uintptr(c.fd), c.ls.buf)
+		n, err := c.recv(c.ls.buf)
 		switch {
-		case err == syscall.EINTR:
-			continue
-		case err == syscall.EAGAIN:
+		case err == errWouldBlock:
+			c.ls.loop.Arm(c.reg, reactor.Readable)
 			return
 		case err != nil:
 			c.end(c.s.sysError("read", err))
@@ -372,29 +357,23 @@ func (c *evConn) flush() {
 // sendQueued writes the queue to the kernel until it is empty or the kernel
 // is full. Caller holds mu.
 func (c *evConn) sendQueued() error {
-	sent := 0
-	defer func() { c.ls.bytesOut.Add(uint64(sent)) }()
-	for c.queued() > 0 && c.fd >= 0 {
-		n, err := sock.Send(int(c.fd), c.out.buf[c.out.head:])
-		if err == syscall.EINTR {
-			continue
-		}
-		if err == syscall.EAGAIN {
-			break
-		}
-		if err != nil {
-			return c.s.sysError("write", err)
-		}
-		sent += n
-		if c.out.head += n; c.out.head == len(c.out.buf) {
-			putBuf(c.out.buf)
-			c.out.buf, c.out.head = nil, 0
-		}
+	if c.queued() == 0 || c.h == noHandle || c.out.inFlight {
+		return nil
 	}
-	if sent > 0 {
+	n, err := c.send(c.out.pending())
+	c.ls.bytesOut.Add(uint64(n))
+	c.out.consume(n)
+	if n > 0 {
 		c.notify()
 	}
-	return nil
+	switch err {
+	case nil:
+		return nil
+	case errWouldBlock:
+		c.ls.loop.Arm(c.reg, reactor.Writable)
+		return nil
+	}
+	return c.s.sysError("write", err)
 }
 
 // notify wakes whoever waits for the queue or the session. Caller holds mu.
@@ -433,7 +412,7 @@ func (c *evConn) wait() error {
 // usable reports why the session can take no more calls. Caller holds mu.
 func (c *evConn) usable() error {
 	switch {
-	case c.s.destroyed.Load() || c.fd < 0:
+	case c.s.destroyed.Load() || c.h == noHandle:
 		return ipcerr.ErrClosed
 	case c.s.cancelled.Load():
 		return ipcerr.ErrCancelled
@@ -474,33 +453,21 @@ func (c *evConn) write(p []byte) (int, error) {
 	}
 	n := 0
 	if c.queued() == 0 {
-		for n < len(p) {
-			m, err := sock.Send(int(c.fd), p[n:])
-			if err == syscall.EINTR {
-				continue
-			}
-			if err == syscall.EAGAIN {
-				break
-			}
-			if err != nil {
-				c.ls.bytesOut.Add(uint64(n))
-				return n, c.s.sysError("write", err)
-			}
-			n += m
-		}
+		var err error
+		n, err = c.send(p)
 		c.ls.bytesOut.Add(uint64(n))
+		switch err {
+		case nil:
+		case errWouldBlock:
+			c.ls.loop.Arm(c.reg, reactor.Writable)
+		default:
+			return n, c.s.sysError("write", err)
+		}
 	}
 	if n < len(p) {
-		// The kernel said EAGAIN, now or when the queue began: a writable
+		// The kernel had no room, now or when the queue began: a writable
 		// edge will come and the loop will flush.
-		st := c.state()
-		if st.buf == nil {
-			st.buf = getBuf()
-		} else if st.head > len(st.buf)/2 {
-			st.buf = st.buf[:copy(st.buf, st.buf[st.head:])]
-			st.head = 0
-		}
-		st.buf = append(st.buf, p[n:]...)
+		c.state().push(p[n:])
 		if q := int64(c.queued()); q > c.ls.queuedMax.Load() {
 			c.ls.queuedMax.Store(q) // a high-water mark: a lost race only understates it by one write
 		}
@@ -516,7 +483,7 @@ func (c *evConn) flushWait() error {
 	defer c.mu.Unlock()
 	for c.queued() > 0 {
 		switch {
-		case c.fd < 0:
+		case c.h == noHandle:
 			return ipcerr.ErrClosed
 		case c.s.cancelled.Load():
 			return ipcerr.ErrCancelled
@@ -543,7 +510,7 @@ func (c *evConn) close() {
 	c.notify()
 	c.mu.Unlock()
 	// Refused only when the reactor is closing, which ends every session.
-	c.loop.Post(c.startClose)
+	c.ls.loop.Post(c.startClose)
 }
 
 // startClose stops reading and ends the session once the queue is flushed,
@@ -561,14 +528,14 @@ func (c *evConn) startClose() {
 		c.end(err)
 		return
 	}
-	c.lingerTimer = c.loop.AfterFunc(c.cfg.Limits.Linger, func() { c.end(ipcerr.ErrTimeout) })
+	c.lingerTimer = c.ls.loop.AfterFunc(c.cfg.Limits.Linger, func() { c.end(ipcerr.ErrTimeout) })
 }
 
 // setReadDeadline arms (or disarms, for a zero t) the end of the session at
 // t: reading past a read deadline fails, as for the blocking face, and a
 // session served by callbacks reads all the time.
 func (c *evConn) setReadDeadline(t time.Time) error {
-	return c.loop.Post(func() {
+	return c.ls.loop.Post(func() {
 		if c.readTimer != nil {
 			c.readTimer.Stop()
 			c.readTimer = nil
@@ -576,7 +543,7 @@ func (c *evConn) setReadDeadline(t time.Time) error {
 		if t.IsZero() || c.ended {
 			return
 		}
-		c.readTimer = c.loop.AfterFunc(time.Until(t), func() {
+		c.readTimer = c.ls.loop.AfterFunc(time.Until(t), func() {
 			c.end(&net.OpError{Op: "read", Net: "unix", Source: c.s.addrs.Local, Addr: c.s.addrs.Remote, Err: os.ErrDeadlineExceeded})
 		})
 	})
@@ -597,19 +564,18 @@ func (c *evConn) end(err error) {
 	c.readTimer.Stop() // Stop of a nil Timer is a no-op
 	c.lingerTimer.Stop()
 	if c.reg.Loop() != nil {
-		c.loop.Unregister(c.reg)
+		c.ls.loop.Unregister(c.reg)
 	}
 	if c.paused {
 		c.ls.paused.Add(-1)
 	}
-	c.ls.sessions.Add(-1)
+	c.ls.loop.AddLoad(-1)
 	c.s.destroyed.Store(true)
 	c.mu.Lock()
-	fd := int(c.fd)
-	c.fd = -1
-	if c.out != nil && c.out.buf != nil {
-		putBuf(c.out.buf)
-		c.out.buf, c.out.head = nil, 0
+	h := c.h
+	c.h = noHandle
+	if c.out != nil {
+		c.out.drop()
 	}
 	c.notify()
 	c.mu.Unlock()
@@ -618,7 +584,7 @@ func (c *evConn) end(err error) {
 		c.in = nil
 	}
 	c.cfg.Handler.OnClose(c.s, err)
-	sysClose(fd)
+	c.closeHandle(h)
 	if c.cfg.Tracker != nil {
 		c.cfg.Tracker.Gone(c.s)
 	}
@@ -628,10 +594,10 @@ func (c *evConn) end(err error) {
 func (c *evConn) peerCred() (sock.Cred, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.fd < 0 {
+	if c.h == noHandle {
 		return sock.Cred{}, ipcerr.ErrClosed
 	}
-	return sock.PeerCred(int(c.fd))
+	return c.peerCredOf(c.h)
 }
 
 // cancel wakes writers and flushers waiting on a cancelled session.
@@ -667,8 +633,8 @@ func (c *evConn) shutdownWrite() error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.fd < 0 {
+	if c.h == noHandle {
 		return ipcerr.ErrClosed
 	}
-	return c.s.sysError("close write", sysShutdownWrite(uintptr(c.fd)))
+	return c.s.sysError("close write", c.shutdownWriteOf(c.h))
 }

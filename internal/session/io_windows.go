@@ -1,14 +1,35 @@
 package session
 
-import "github.com/localipc/localipc/internal/ipcerr"
+import (
+	"syscall"
+	"time"
 
-// Sessions are not made on Windows until the named-pipe port lands: Dial and
-// Listen report ErrNotSupported there, so these are never reached.
+	"github.com/localipc/localipc/internal/ipcerr"
+	"github.com/localipc/localipc/internal/sock"
+)
 
-func sysRead(fd uintptr, p []byte) (int, error) { return 0, ipcerr.ErrNotSupported }
+// The I/O verbs of both faces on Windows, until the named-pipe port replaces
+// this file with blocking_windows.go (os.File over an overlapped pipe
+// handle) and callback_windows.go (the loop's completion port): Dial and
+// Listen report ErrNotSupported there, so no session is ever made and none
+// of these runs.
 
-func sysPeek(fd uintptr) (int, error) { return 0, ipcerr.ErrNotSupported }
+type conn struct{}
 
-func sysShutdownWrite(fd uintptr) error { return ipcerr.ErrNotSupported }
-
-func sysClose(fd int) error { return ipcerr.ErrNotSupported }
+func (c *conn) init(uintptr) error                      { return ipcerr.ErrNotSupported }
+func (c *conn) read([]byte) (int, error, error)         { return 0, nil, ipcerr.ErrNotSupported }
+func (c *conn) readNow([]byte) (int, error, error)      { return 0, nil, ipcerr.ErrNotSupported }
+func (c *conn) write([]byte) (int, error, error)        { return 0, nil, ipcerr.ErrNotSupported }
+func (c *conn) peek(bool) (peekState, error, error)     { return peekNothing, nil, ipcerr.ErrNotSupported }
+func (c *conn) setReadDeadline(time.Time) error         { return ipcerr.ErrNotSupported }
+func (c *conn) setWriteDeadline(time.Time) error        { return ipcerr.ErrNotSupported }
+func (c *conn) interrupt()                              {}
+func (c *conn) closeWrite() (error, error)              { return nil, ipcerr.ErrNotSupported }
+func (c *conn) peerCred() (sock.Cred, error, error)     { return sock.Cred{}, nil, ipcerr.ErrNotSupported }
+func (c *conn) rawConn() syscall.RawConn                { return nil }
+func (c *conn) close() error                            { return nil }
+func (c *evConn) recv([]byte) (int, error)              { return 0, ipcerr.ErrNotSupported }
+func (c *evConn) send([]byte) (int, error)              { return 0, ipcerr.ErrNotSupported }
+func (c *evConn) closeHandle(uintptr)                   {}
+func (c *evConn) shutdownWriteOf(uintptr) error         { return ipcerr.ErrNotSupported }
+func (c *evConn) peerCredOf(uintptr) (sock.Cred, error) { return sock.Cred{}, ipcerr.ErrNotSupported }

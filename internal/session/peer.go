@@ -16,12 +16,11 @@ func (s *Session) peerCred() (sock.Cred, error) {
 	if s.ev != nil {
 		return s.ev.peerCred()
 	}
-	var cred sock.Cred
-	var credErr error
-	if err := s.rc.Control(func(fd uintptr) { cred, credErr = sock.PeerCred(int(fd)) }); err != nil {
-		return sock.Cred{}, s.pollError("peer credentials", err)
+	cred, perr, err := s.conn.peerCred()
+	if perr != nil {
+		return sock.Cred{}, s.pollError("peer credentials", perr)
 	}
-	return cred, credErr
+	return cred, err
 }
 
 // PeerPID returns the process id of the peer (RTLocalIpcSessionQueryProcess),

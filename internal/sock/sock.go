@@ -3,11 +3,11 @@
 // every difference between the systems lives in a file named for it.
 //
 // Listen, Unlink, Dial and PeerCred return errors made by ipcerr.OSError, ready
-// for a caller of localipc. Socket, Connect, Accept and Send return the bare
-// errno, because their callers retry or park on EAGAIN, EINTR and the like.
+// for a caller of localipc. Socket, Connect, Read, Peek, Accept, Send and
+// SendAll return the bare errno, because their callers park or queue on
+// EAGAIN; none of them returns EINTR (IgnoringEINTR).
 //
-// On Windows every call fails with ipcerr.ErrNotSupported: localipc uses named
-// pipes there.
+// Only the types below exist on Windows, where localipc uses named pipes.
 package sock
 
 import "os"

@@ -1,0 +1,285 @@
+package session
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/localipc/localipc/internal/ipcerr"
+)
+
+// blocking is the state of a session whose calls block their caller: the
+// turns of the one reader and the one writer, and the deadline bookkeeping
+// that Cancel and WaitForData share with the user's deadlines. Its I/O verbs
+// are conn's, one file per system (blocking_unix.go).
+type blocking struct {
+	conn
+
+	readMu  sync.Mutex // one reader at a time
+	writeMu sync.Mutex // one writer at a time
+
+	// dlMu orders deadline changes against Cancel. Cancel sets the
+	// descriptor's deadlines in the past to wake blocked calls; without the
+	// lock, a SetReadDeadline racing with it could move the deadline back
+	// into the future and leave a cancelled call asleep.
+	dlMu         sync.Mutex
+	readDeadline time.Time // the user's, restored after WaitForData
+	waitActive   bool      // WaitForData holds the read deadline
+}
+
+// New makes a session of a connected, non-blocking, close-on-exec socket
+// (on Windows, an overlapped pipe handle) whose calls block their caller.
+// The session owns fd from then on, also when New fails.
+func New(fd uintptr, addrs *Addrs) (*Session, error) {
+	s := &Session{blocking: &blocking{}, addrs: addrs}
+	if err := s.conn.init(fd); err != nil {
+		return nil, err
+	}
+	s.refs.Store(1)
+	return s, nil
+}
+
+// pastDeadline is far enough in the past to be in the past for any clock.
+var pastDeadline = time.Unix(1, 0)
+
+// Interrupt wakes every call parked on f, by moving its deadlines into the
+// past; the caller sets its sticky flag first, so that the woken call finds
+// it. Server.Cancel does this to a listener as Cancel does to a session.
+func Interrupt(f interface{ SetDeadline(time.Time) error }) error {
+	return f.SetDeadline(pastDeadline)
+}
+
+// checkRead is check for the reading calls, which a session served by
+// callbacks does not have: its handler receives the data.
+func (s *Session) checkRead() error {
+	if err := s.check(); err != nil {
+		return err
+	}
+	if s.ev != nil {
+		return errCallbackReads
+	}
+	return nil
+}
+
+// pollError turns what the runtime poller reported for a call into the
+// session's errors: a call woken by Cancel reports ErrCancelled, one woken by
+// the last Release ErrClosed, one whose deadline passed
+// os.ErrDeadlineExceeded inside a net.OpError, as net does, so that net.Error
+// and Timeout() work.
+func (s *Session) pollError(op string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case s.cancelled.Load():
+		return s.cancelError()
+	case s.destroyed.Load():
+		return ipcerr.ErrClosed
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return &net.OpError{Op: op, Net: "unix", Source: s.addrs.Local, Addr: s.addrs.Remote, Err: os.ErrDeadlineExceeded}
+	}
+	return &net.OpError{Op: op, Net: "unix", Source: s.addrs.Local, Addr: s.addrs.Remote, Err: err}
+}
+
+// read makes one read of at least one byte, parking until there is one.
+// Caller holds readMu.
+func (s *Session) read(p []byte) (int, error) {
+	n, perr, serr := s.conn.read(p)
+	switch {
+	case perr != nil:
+		return 0, s.pollError("read", perr)
+	case serr != nil:
+		return 0, s.sysError("read", serr)
+	case n == 0:
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// Read reads at least one byte into p, blocking until there is one
+// (RTLocalIpcSessionRead with pcbRead). It returns io.EOF once the peer has
+// closed or shut down its writing side and every byte sent before has been
+// read. A zero-length p returns (0, nil) at once.
+// Any goroutine; readers queue.
+func (s *Session) Read(p []byte) (int, error) {
+	if err := s.checkRead(); err != nil {
+		return 0, err
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	s.readMu.Lock()
+	defer s.readMu.Unlock()
+	return s.read(p)
+}
+
+// ReadFull fills p exactly, blocking as long as it takes
+// (RTLocalIpcSessionRead without pcbRead). It returns io.EOF if the stream
+// ended before the first byte and io.ErrUnexpectedEOF if it ended in the
+// middle; holding the reader's turn throughout, no other reader's bytes
+// interleave. Any goroutine; readers queue.
+func (s *Session) ReadFull(p []byte) error {
+	if err := s.checkRead(); err != nil {
+		return err
+	}
+	s.readMu.Lock()
+	defer s.readMu.Unlock()
+	for got := 0; got < len(p); {
+		n, err := s.read(p[got:])
+		got += n
+		if err == io.EOF && got > 0 {
+			return io.ErrUnexpectedEOF
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ReadNB reads what is there without waiting (RTLocalIpcSessionReadNB):
+// (0, ErrTryAgain) when nothing is, or when another reader holds the turn;
+// io.EOF at the end of the stream. Any goroutine.
+func (s *Session) ReadNB(p []byte) (int, error) {
+	if err := s.checkRead(); err != nil {
+		return 0, err
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if !s.readMu.TryLock() {
+		return 0, ipcerr.ErrTryAgain
+	}
+	defer s.readMu.Unlock()
+	n, perr, serr := s.conn.readNow(p)
+	switch {
+	case perr != nil:
+		return 0, s.pollError("read", perr)
+	case serr == errWouldBlock:
+		return 0, ipcerr.ErrTryAgain
+	case serr != nil:
+		return 0, s.sysError("read", serr)
+	case n == 0:
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// write is Write for the blocking face: all of p, parking while the kernel
+// has no room.
+func (s *Session) write(p []byte) (int, error) {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	n, perr, serr := s.conn.write(p)
+	if perr != nil {
+		return n, s.pollError("write", perr)
+	}
+	return n, s.sysError("write", serr)
+}
+
+// WaitForData waits until a read would not block, at most timeout
+// (RTLocalIpcSessionWaitForData): nil when there are bytes to read, also
+// after the peer hung up if they were sent before; ErrBrokenPipe once the
+// peer is gone and nothing is left; ErrTimeout when timeout passes, at once
+// for 0; Infinite (or any negative timeout) waits without limit. It consumes
+// nothing. Cancel wakes it with ErrCancelled. Any goroutine; it takes the
+// reader's turn.
+func (s *Session) WaitForData(timeout time.Duration) error {
+	if err := s.checkRead(); err != nil {
+		return err
+	}
+	s.readMu.Lock()
+	defer s.readMu.Unlock()
+	if timeout != 0 {
+		var deadline time.Time // zero: no limit
+		if timeout > 0 {
+			deadline = time.Now().Add(timeout)
+		}
+		if err := s.holdReadDeadline(deadline); err != nil {
+			return err
+		}
+		defer s.releaseReadDeadline()
+	}
+	// With no wait, the peek ignores deadlines: WaitForData keeps its own
+	// timeout, and a passed read deadline must not hide data that is there.
+	st, perr, serr := s.conn.peek(timeout != 0)
+	switch {
+	case perr != nil && errors.Is(perr, os.ErrDeadlineExceeded) && !s.cancelled.Load():
+		return ipcerr.ErrTimeout
+	case perr != nil:
+		return s.pollError("wait", perr)
+	case st == peekData:
+		return nil
+	case st == peekEOF:
+		return ipcerr.ErrBrokenPipe
+	case serr != nil && serr != errWouldBlock:
+		return s.sysError("wait", serr)
+	}
+	return ipcerr.ErrTimeout // timeout 0 and nothing there
+}
+
+// peekState is what a peek found.
+type peekState int
+
+const (
+	peekNothing peekState = iota // no data yet, or an error
+	peekData                     // a read would return bytes
+	peekEOF                      // a read would return the end of the stream
+)
+
+// holdReadDeadline gives the read deadline to WaitForData until
+// releaseReadDeadline; the user's deadline is kept aside meanwhile.
+func (s *Session) holdReadDeadline(t time.Time) error {
+	s.dlMu.Lock()
+	defer s.dlMu.Unlock()
+	if s.cancelled.Load() {
+		return s.cancelError()
+	}
+	s.waitActive = true
+	return s.pollError("wait", s.conn.setReadDeadline(t))
+}
+
+func (s *Session) releaseReadDeadline() {
+	s.dlMu.Lock()
+	defer s.dlMu.Unlock()
+	s.waitActive = false
+	if !s.cancelled.Load() {
+		s.conn.setReadDeadline(s.readDeadline)
+	}
+}
+
+// setDeadline keeps the user's read deadline aside while WaitForData holds
+// the descriptor's, and refuses to move a cancelled session's deadlines out
+// of the past.
+func (b *blocking) setDeadline(s *Session, t time.Time, read, write bool) error {
+	b.dlMu.Lock()
+	defer b.dlMu.Unlock()
+	if s.cancelled.Load() {
+		return ipcerr.ErrCancelled
+	}
+	if read {
+		b.readDeadline = t
+		if !b.waitActive {
+			if err := b.conn.setReadDeadline(t); err != nil {
+				return s.pollError("set deadline", err)
+			}
+		}
+	}
+	if write {
+		if err := b.conn.setWriteDeadline(t); err != nil {
+			return s.pollError("set deadline", err)
+		}
+	}
+	return nil
+}
+
+// cancel sets the sticky flag, then wakes every parked call: the woken call
+// must find the flag set, so the order matters.
+func (b *blocking) cancel(s *Session) {
+	b.dlMu.Lock()
+	defer b.dlMu.Unlock()
+	s.cancelled.Store(true)
+	b.conn.interrupt()
+}

@@ -1,0 +1,154 @@
+//go:build unix
+
+package session
+
+import (
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/localipc/localipc/internal/sock"
+	"golang.org/x/sys/unix"
+)
+
+// conn is the blocking face's descriptor on Unix: an os.File on Go's runtime
+// poller, every system call made through its RawConn from the caller's
+// goroutine, parking only on EAGAIN. The runtime arms, re-checks and parks,
+// so no wake-up is lost, and its Close waits for calls inside a system call
+// to leave, so none touches a reused number.
+type conn struct {
+	f  *os.File
+	rc syscall.RawConn
+
+	// Per-call state of the one reader and the one writer, kept here so that
+	// the RawConn callbacks are made once, not per call.
+	rbuf    []byte
+	rn      int
+	rerr    error
+	readFn  func(fd uintptr) bool
+	wbuf    []byte
+	wn      int
+	werr    error
+	writeFn func(fd uintptr) bool
+}
+
+func (c *conn) init(fd uintptr) error {
+	c.f = os.NewFile(fd, "localipc")
+	rc, err := c.f.SyscallConn()
+	if err == nil {
+		// A descriptor the runtime poller refused has no deadlines, and a
+		// blocking call on it could not be cancelled.
+		err = c.f.SetDeadline(time.Time{})
+	}
+	if err != nil {
+		c.f.Close()
+		return err
+	}
+	c.rc = rc
+	c.readFn = c.readOnce
+	c.writeFn = c.writeOnce
+	return nil
+}
+
+func (c *conn) readOnce(fd uintptr) bool {
+	n, err := sock.Read(int(fd), c.rbuf)
+	if err == unix.EAGAIN {
+		return false
+	}
+	c.rn, c.rerr = max(n, 0), err
+	return true
+}
+
+// read makes one read of at least one byte (0 at the end of the stream),
+// parking until the socket is readable. perr is the poller's (deadline,
+// close), serr the system call's.
+func (c *conn) read(p []byte) (n int, perr, serr error) {
+	c.rbuf = p
+	perr = c.rc.Read(c.readFn)
+	n, serr = c.rn, c.rerr
+	c.rbuf, c.rn, c.rerr = nil, 0, nil
+	return n, perr, serr
+}
+
+// readNow makes one read without waiting: errWouldBlock when nothing is
+// there.
+func (c *conn) readNow(p []byte) (n int, perr, serr error) {
+	perr = c.rc.Read(func(fd uintptr) bool {
+		n, serr = sock.Read(int(fd), p)
+		return true
+	})
+	if serr == unix.EAGAIN {
+		serr = errWouldBlock
+	}
+	return max(n, 0), perr, serr
+}
+
+func (c *conn) writeOnce(fd uintptr) bool {
+	n, err := sock.SendAll(int(fd), c.wbuf[c.wn:])
+	c.wn += n
+	if err == unix.EAGAIN {
+		return false
+	}
+	c.werr = err
+	return true
+}
+
+// write sends all of p, parking while the socket is full; n is what went.
+func (c *conn) write(p []byte) (n int, perr, serr error) {
+	c.wbuf, c.wn, c.werr = p, 0, nil
+	perr = c.rc.Write(c.writeFn)
+	n, serr = c.wn, c.werr
+	c.wbuf, c.wn, c.werr = nil, 0, nil
+	return n, perr, serr
+}
+
+// peek reports whether a read would return data or the end of the stream,
+// consuming nothing. With wait it parks until one of them holds (bounded by
+// the read deadline); without, it answers at once, whatever the deadline,
+// through Control: errWouldBlock when nothing is there.
+func (c *conn) peek(wait bool) (st peekState, perr, serr error) {
+	once := func(fd uintptr) bool {
+		n, err := sock.Peek(int(fd))
+		switch {
+		case err == unix.EAGAIN:
+			serr = errWouldBlock
+			return !wait
+		case err != nil:
+			serr = err
+		case n > 0:
+			st, serr = peekData, nil
+		default:
+			st, serr = peekEOF, nil
+		}
+		return true
+	}
+	if wait {
+		perr = c.rc.Read(once)
+	} else {
+		perr = c.rc.Control(func(fd uintptr) { once(fd) })
+	}
+	return st, perr, serr
+}
+
+func (c *conn) setReadDeadline(t time.Time) error  { return c.f.SetReadDeadline(t) }
+func (c *conn) setWriteDeadline(t time.Time) error { return c.f.SetWriteDeadline(t) }
+
+// interrupt wakes every call parked on the descriptor (see Interrupt).
+func (c *conn) interrupt() { Interrupt(c.f) }
+
+func (c *conn) closeWrite() (perr, serr error) {
+	perr = c.rc.Control(func(fd uintptr) { serr = sock.ShutdownWrite(int(fd)) })
+	return perr, serr
+}
+
+// peerCred asks the kernel for the credentials it recorded for the peer.
+func (c *conn) peerCred() (cred sock.Cred, perr, serr error) {
+	perr = c.rc.Control(func(fd uintptr) { cred, serr = sock.PeerCred(int(fd)) })
+	return cred, perr, serr
+}
+
+func (c *conn) rawConn() syscall.RawConn { return c.rc }
+
+// close closes the descriptor once no call is inside a system call on it;
+// parked calls wake with an error.
+func (c *conn) close() error { return c.f.Close() }

@@ -1,0 +1,86 @@
+//go:build unix
+
+package localipc
+
+import (
+	"time"
+
+	"github.com/localipc/localipc/internal/sock"
+	"github.com/localipc/localipc/reactor"
+	"golang.org/x/sys/unix"
+)
+
+// listener is a Serve server's listening socket on its loop (Unix): it is
+// registered there, and every readable edge accepts what is queued.
+type listener struct {
+	fd      int // -1 once closed
+	reg     reactor.Registration
+	backoff *reactor.Timer
+}
+
+// acceptBackoff is how long a Serve listener pauses when the process is out
+// of descriptors: accepting again at once would spin the loop on EMFILE.
+const acceptBackoff = 10 * time.Millisecond
+
+// start registers the listening socket on the acceptor's loop, or, if that
+// fails, removes the name and closes it.
+func (a *acceptor) start() error {
+	a.fd = a.srv.endpoint.fd
+	var regErr error
+	if err := a.onLoop(func() { a.reg, regErr = a.loop.Register(uintptr(a.fd), a) }); err != nil {
+		regErr = err
+	}
+	if regErr != nil {
+		a.srv.endpoint.release()
+		sock.Close(a.fd)
+		return regErr
+	}
+	return nil
+}
+
+func (a *acceptor) OnEvents(ev reactor.Events) {
+	if ev&reactor.Shutdown != 0 {
+		a.closeListener()
+		return
+	}
+	if ev&reactor.Readable != 0 && a.backoff == nil {
+		a.acceptAll()
+	}
+}
+
+// acceptAll takes every pending client; the registration is edge-triggered.
+func (a *acceptor) acceptAll() {
+	for a.fd >= 0 {
+		nfd, err := sock.Accept(a.fd)
+		switch err {
+		case nil:
+			a.adopt(uintptr(nfd))
+		case unix.EAGAIN:
+			a.loop.Arm(a.reg, reactor.Readable)
+			return
+		default:
+			// Out of descriptors (or worse): pause, then try again, since
+			// no new edge comes for the clients already queued.
+			a.backoff = a.loop.AfterFunc(acceptBackoff, func() {
+				a.backoff = nil
+				a.acceptAll()
+			})
+			return
+		}
+	}
+}
+
+// closeListener closes the listening socket, on the loop.
+func (a *acceptor) closeListener() {
+	if a.fd < 0 {
+		return
+	}
+	if a.backoff != nil {
+		a.backoff.Stop()
+		a.backoff = nil
+	}
+	a.loop.Unregister(a.reg)
+	sock.Close(a.fd)
+	a.fd = -1
+	a.markStopped()
+}
