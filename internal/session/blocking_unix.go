@@ -21,15 +21,21 @@ type conn struct {
 	rc syscall.RawConn
 
 	// Per-call state of the one reader and the one writer, kept here so that
-	// the RawConn callbacks are made once, not per call.
-	rbuf    []byte
-	rn      int
-	rerr    error
-	readFn  func(fd uintptr) bool
-	wbuf    []byte
-	wn      int
-	werr    error
-	writeFn func(fd uintptr) bool
+	// the RawConn callbacks are made once, not per call: a call allocates
+	// nothing.
+	rbuf      []byte
+	rn        int
+	rerr      error
+	readFn    func(fd uintptr) bool // parks on EAGAIN
+	readNowFn func(fd uintptr) bool // never parks
+	peekWait  bool
+	peekSt    peekState
+	peekFn    func(fd uintptr) bool
+	peekNowFn func(fd uintptr)
+	wbuf      []byte
+	wn        int
+	werr      error
+	writeFn   func(fd uintptr) bool
 }
 
 func (c *conn) init(fd uintptr) error {
@@ -46,6 +52,9 @@ func (c *conn) init(fd uintptr) error {
 	}
 	c.rc = rc
 	c.readFn = c.readOnce
+	c.readNowFn = c.readNowOnce
+	c.peekFn = c.peekOnce
+	c.peekNowFn = func(fd uintptr) { c.peekOnce(fd) }
 	c.writeFn = c.writeOnce
 	return nil
 }
@@ -70,17 +79,23 @@ func (c *conn) read(p []byte) (n int, perr, serr error) {
 	return n, perr, serr
 }
 
+func (c *conn) readNowOnce(fd uintptr) bool {
+	n, err := sock.Read(int(fd), c.rbuf)
+	c.rn, c.rerr = max(n, 0), err
+	return true
+}
+
 // readNow makes one read without waiting: errWouldBlock when nothing is
 // there.
 func (c *conn) readNow(p []byte) (n int, perr, serr error) {
-	perr = c.rc.Read(func(fd uintptr) bool {
-		n, serr = sock.Read(int(fd), p)
-		return true
-	})
+	c.rbuf = p
+	perr = c.rc.Read(c.readNowFn)
+	n, serr = c.rn, c.rerr
+	c.rbuf, c.rn, c.rerr = nil, 0, nil
 	if serr == unix.EAGAIN {
 		serr = errWouldBlock
 	}
-	return max(n, 0), perr, serr
+	return n, perr, serr
 }
 
 func (c *conn) writeOnce(fd uintptr) bool {
@@ -102,31 +117,36 @@ func (c *conn) write(p []byte) (n int, perr, serr error) {
 	return n, perr, serr
 }
 
+func (c *conn) peekOnce(fd uintptr) bool {
+	n, err := sock.Peek(int(fd))
+	switch {
+	case err == unix.EAGAIN:
+		c.rerr = errWouldBlock
+		return !c.peekWait
+	case err != nil:
+		c.rerr = err
+	case n > 0:
+		c.peekSt, c.rerr = peekData, nil
+	default:
+		c.peekSt, c.rerr = peekEOF, nil
+	}
+	return true
+}
+
 // peek reports whether a read would return data or the end of the stream,
 // consuming nothing. With wait it parks until one of them holds (bounded by
 // the read deadline); without, it answers at once, whatever the deadline,
-// through Control: errWouldBlock when nothing is there.
+// through Control: errWouldBlock when nothing is there. Caller holds the
+// reader's turn, whose per-call state it uses.
 func (c *conn) peek(wait bool) (st peekState, perr, serr error) {
-	once := func(fd uintptr) bool {
-		n, err := sock.Peek(int(fd))
-		switch {
-		case err == unix.EAGAIN:
-			serr = errWouldBlock
-			return !wait
-		case err != nil:
-			serr = err
-		case n > 0:
-			st, serr = peekData, nil
-		default:
-			st, serr = peekEOF, nil
-		}
-		return true
-	}
+	c.peekWait = wait
 	if wait {
-		perr = c.rc.Read(once)
+		perr = c.rc.Read(c.peekFn)
 	} else {
-		perr = c.rc.Control(func(fd uintptr) { once(fd) })
+		perr = c.rc.Control(c.peekNowFn)
 	}
+	st, serr = c.peekSt, c.rerr
+	c.peekSt, c.rerr = peekNothing, nil
 	return st, perr, serr
 }
 

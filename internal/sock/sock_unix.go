@@ -36,17 +36,6 @@ func Read(fd int, p []byte) (int, error) {
 	return IgnoringEINTR(func() (int, error) { return unix.Read(fd, p) })
 }
 
-// Peek reports whether a read would return data now, without consuming it:
-// (1, nil) for data, (0, nil) for the end of the stream, EAGAIN for nothing
-// yet.
-func Peek(fd int) (int, error) {
-	var b [1]byte
-	return IgnoringEINTR(func() (int, error) {
-		n, _, err := unix.Recvfrom(fd, b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
-		return n, err
-	})
-}
-
 // SendAll sends p until the kernel has taken all of it or is full: it returns
 // how much went and EAGAIN if that is not all, or the error that stopped it.
 // Both faces write through it, the blocking one before it parks and the
