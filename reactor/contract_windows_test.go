@@ -119,33 +119,46 @@ func peekNamedPipe(h windows.Handle) (uint32, error) {
 	return avail, nil
 }
 
-// drain reads h until nothing is left and returns what it read. h is on the
-// poller's port: the reads ask for no more than has arrived, so they finish
-// at once and (skip-on-success) post no packet; the event's low bit set
-// keeps even a pending one off the port.
+// drain reads h until nothing is left and returns what it read.
 func drain(t *testing.T, h uintptr) []byte {
 	t.Helper()
+	out, err := readAvailable(windows.Handle(h))
+	require.NoError(t, err)
+	return out
+}
+
+// readAvailable reads what has arrived on h, until PeekNamedPipe finds
+// nothing. h may be on a poller's port: each read asks for no more than has
+// arrived, so it finishes at once and (skip-on-success) posts no packet, and
+// the event's low bit set keeps even a pending one off the port.
+func readAvailable(h windows.Handle) ([]byte, error) {
 	var out []byte
 	for {
-		avail, err := peekNamedPipe(windows.Handle(h))
-		require.NoError(t, err, "PeekNamedPipe")
+		avail, err := peekNamedPipe(h)
+		if err != nil {
+			return out, fmt.Errorf("PeekNamedPipe: %w", err)
+		}
 		if avail == 0 {
-			return out
+			return out, nil
+		}
+		ev, err := windows.CreateEvent(nil, 1, 0, nil)
+		if err != nil {
+			return out, err
 		}
 		buf := make([]byte, avail)
-		ov := newEventOverlapped(t)
-		ev := ov.HEvent
-		ov.HEvent = ev | 1
+		ov := &windows.Overlapped{HEvent: ev | 1}
 		var n uint32
-		err = windows.ReadFile(windows.Handle(h), buf, &n, ov)
+		err = windows.ReadFile(h, buf, &n, ov)
 		if err == windows.ERROR_IO_PENDING {
 			_, err = windows.WaitForSingleObject(ev, windows.INFINITE)
 			if err == nil {
-				err = windows.GetOverlappedResult(windows.Handle(h), ov, &n, false)
+				err = windows.GetOverlappedResult(h, ov, &n, false)
 			}
 		}
 		windows.CloseHandle(ev)
-		require.NoError(t, err, "ReadFile")
+		if err != nil {
+			return out, fmt.Errorf("ReadFile: %w", err)
+		}
 		out = append(out, buf[:n]...)
 	}
 }
