@@ -258,3 +258,53 @@ func TestPostsWakeALoopBlockedInTheCompletionPort(t *testing.T) {
 	require.NoError(t, l.Call(func() { l.AfterFunc(30*time.Millisecond, func() { fired <- time.Since(start) }) }))
 	assert.GreaterOrEqual(t, testutil.Within(t, fired, 5*time.Second, "the timer"), 30*time.Millisecond)
 }
+
+// A zero-byte read posted while data is already there finishes at once; with
+// FILE_SKIP_COMPLETION_PORT_ON_SUCCESS no packet follows, so the poller
+// reports it itself, once.
+func TestZeroByteReadThatFinishesAtOnce(t *testing.T) {
+	tok := token{slot: 1, gen: 1}
+	t.Run("data before add", func(t *testing.T) {
+		p := contractPoller(t).(*iocpPoller)
+		h, peer := contractPair(t)
+		peer.write(t, []byte("early"))
+		require.NoError(t, p.add(h, tok))
+		t.Logf("zero-byte read at add: %d in flight (0: finished at once)", len(p.ops))
+		got, _ := collect(t, p, h, tok, time.Second)
+		assert.Equal(t, Writable|Readable, got)
+		assert.Equal(t, []byte("early"), drain(t, h))
+		require.NoError(t, p.arm(h, tok, Readable))
+		assert.Len(t, p.ops, 1, "the re-armed read pends")
+		got, _ = collect(t, p, h, tok, 50*time.Millisecond)
+		assert.Zero(t, got, "an event without new data (a packet after a synchronous success?)")
+		draining, err := p.del(h, tok)
+		require.NoError(t, err)
+		assert.True(t, draining)
+		got, _ = collect(t, p, h, tok, time.Second)
+		assert.Equal(t, released, got)
+		assert.Empty(t, p.ops)
+		assert.Empty(t, p.regs)
+	})
+	t.Run("peer gone before add", func(t *testing.T) {
+		p := contractPoller(t).(*iocpPoller)
+		h, peer := contractPair(t)
+		peer.close(t)
+		require.NoError(t, p.add(h, tok))
+		got, _ := collect(t, p, h, tok, time.Second)
+		assert.Equal(t, HangUp|Readable, got&(HangUp|Readable), "got %v", got)
+		draining, err := p.del(h, tok)
+		require.NoError(t, err)
+		assert.False(t, draining, "nothing in flight after a synchronous failure")
+		assert.Empty(t, p.regs)
+	})
+	t.Run("arm twice posts one read", func(t *testing.T) {
+		p := contractPoller(t).(*iocpPoller)
+		h, _ := contractPair(t)
+		require.NoError(t, p.add(h, tok))
+		require.NoError(t, p.arm(h, tok, Readable))
+		require.NoError(t, p.arm(h, tok, Readable|Writable))
+		assert.Len(t, p.ops, 1)
+		got, _ := collect(t, p, h, tok, 50*time.Millisecond)
+		assert.Equal(t, Writable, got)
+	})
+}
