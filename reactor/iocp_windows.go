@@ -40,6 +40,9 @@ type iocpPoller struct {
 	// its port until it is closed, so a handle registered again after del
 	// cannot be associated twice; its key is then its first registration's,
 	// which is harmless because completions are named by their op record.
+	// Entries are never dropped (the poller does not see the close), so the
+	// set is as large as the handle values ever registered, which Windows
+	// reuses lowest first.
 	associated map[windows.Handle]struct{}
 	entries    []winapi.OverlappedEntry
 }
@@ -52,8 +55,9 @@ type iocpOp struct {
 	pending bool // started and its completion not yet dequeued
 }
 
-// iocpReg is the poller's record of one registration. It is pinned while
-// any of its operations is in flight, and stays in regs until then.
+// iocpReg is the poller's record of one registration. It is pinned from add
+// until the completion of its last operation is dequeued (forget), and stays
+// in regs until then.
 type iocpReg struct {
 	h   windows.Handle
 	tok token

@@ -330,3 +330,52 @@ func TestCloseLeavesNoPortBehind(t *testing.T) {
 	// Each round's pipe pair stays open until the test ends: two handles.
 	assert.InDelta(t, before+5*2, openHandles(t), 2, "handles after five reactors")
 }
+
+// A read that finished before del still has its packet in the port:
+// CancelIoEx finds nothing to cancel, and the packet, once dequeued, only
+// releases the registration.
+func TestDelAfterTheReadFinishedReleasesOnly(t *testing.T) {
+	tok := token{slot: 2, gen: 5}
+	p := contractPoller(t).(*iocpPoller)
+	h, peer := contractPair(t)
+	require.NoError(t, p.add(h, tok))
+	require.Len(t, p.ops, 1)
+	peer.write(t, []byte("x"))
+	time.Sleep(20 * time.Millisecond) // the zero-byte read completes; nobody dequeues it
+	draining, err := p.del(h, tok)
+	require.NoError(t, err, "CancelIoEx of a finished read")
+	assert.True(t, draining)
+	got, _ := collect(t, p, h, tok, time.Second)
+	assert.Equal(t, released, got, "only released after del")
+	assert.Empty(t, p.regs)
+}
+
+// One handle registered and unregistered over and over, with data arriving
+// all the while: each registration's events reach its own owner only, and
+// every slot drains before it is reused.
+func TestRegisterAgainAndAgainOnOneHandle(t *testing.T) {
+	r := startReactor(t, WithLoops(1))
+	l := r.Loops()[0]
+	h, peer := contractPair(t)
+	var received []byte
+	for i := range 100 {
+		pr := newPipeReader(l, h)
+		pr.register(t)
+		msg := []byte{byte(i)}
+		peer.write(t, msg)
+		received = append(received, pr.readExactly(t, 1)...)
+		require.NoError(t, l.Call(func() { assert.NoError(t, l.Unregister(pr.reg)) }))
+		n := len(pr.evs)
+		time.Sleep(time.Millisecond)
+		require.Equal(t, n, len(pr.evs), "an event after Unregister")
+	}
+	for i, b := range received {
+		require.Equal(t, byte(i), b)
+	}
+	require.Eventually(t, func() bool {
+		var n int
+		l.Call(func() { n = l.draining })
+		return n == 0
+	}, 5*time.Second, 5*time.Millisecond, "every slot released")
+	assert.Zero(t, l.Stats().Registered)
+}
