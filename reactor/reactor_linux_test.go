@@ -1,10 +1,7 @@
 package reactor
 
 import (
-	"math/rand/v2"
-	"runtime"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,19 +11,6 @@ import (
 	"go.uber.org/goleak"
 	"golang.org/x/sys/unix"
 )
-
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-var allModes = []WaitMode{WaitNetpoll, WaitLocked, WaitBusy}
-
-// newTestReactor starts a reactor that is closed when the test ends.
-func newTestReactor(t testing.TB, opts ...Option) *Reactor {
-	t.Helper()
-	r, err := New(opts...)
-	require.NoError(t, err)
-	t.Cleanup(func() { r.Close() })
-	return r
-}
 
 // socketpair returns a connected non-blocking stream pair, closed at cleanup
 // unless the test closes it first.
@@ -42,76 +26,7 @@ func rawSocketpair() (int, int, error) {
 	return fds[0], fds[1], err
 }
 
-func within[T any](t testing.TB, ch <-chan T, d time.Duration, what string) T {
-	t.Helper()
-	return testutil.Within(t, ch, d, what)
-}
-
-// call runs f on the loop and waits for it, at most 10 seconds.
-func call(t testing.TB, l *Loop, f func()) error {
-	t.Helper()
-	done := make(chan struct{})
-	if err := l.Post(func() { f(); close(done) }); err != nil {
-		return err
-	}
-	within(t, done, 10*time.Second, "a task on the loop")
-	return nil
-}
-
 func openFDs(t testing.TB) int { t.Helper(); return testutil.OpenFDs(t) }
-
-func TestPostRunsEveryTaskOnceInOrderWithCoalescedWakeups(t *testing.T) {
-	for _, mode := range allModes {
-		t.Run(mode.String(), func(t *testing.T) {
-			const posters, perPoster = 100, 10_000
-			r := newTestReactor(t, WithLoops(1), WithWaitMode(mode))
-			l := r.Loops()[0]
-			// Loop-owned: only tasks touch these, so they need no lock.
-			next := make([]int, posters)
-			runs := make([]int, posters)
-			outOfOrder := 0
-			var wg sync.WaitGroup
-			for p := 0; p < posters; p++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for i := 0; i < perPoster; i++ {
-						if err := l.Post(func() {
-							if next[p] != i {
-								outOfOrder++
-							}
-							next[p] = i + 1
-							runs[p]++
-						}); err != nil {
-							t.Errorf("post: %v", err)
-							return
-						}
-					}
-				}()
-			}
-			wg.Wait()
-			// Every post above happened before this one, and tasks run in
-			// queue order, so when it runs all of them have run.
-			require.NoError(t, call(t, l, func() {}))
-			var total int
-			require.NoError(t, call(t, l, func() {
-				for _, n := range runs {
-					total += n
-				}
-			}))
-			assert.Equal(t, posters*perPoster, total)
-			assert.Zero(t, outOfOrder)
-			for p := range runs {
-				assert.Equal(t, perPoster, runs[p], "poster %d", p)
-			}
-			st := l.Stats()
-			assert.EqualValues(t, posters*perPoster+2, st.Posts)
-			assert.EqualValues(t, posters*perPoster+2, st.Tasks)
-			assert.Less(t, st.WakeWrites*10, st.Posts, "wake-ups must be coalesced: %d writes for %d posts", st.WakeWrites, st.Posts)
-			t.Logf("%d posts, %d wake-up writes, %d wake-ups, %d iterations", st.Posts, st.WakeWrites, st.Wakeups, st.Iterations)
-		})
-	}
-}
 
 func TestTaskBudgetLetsIOInterleave(t *testing.T) {
 	const budget, tasks = 10, 100
@@ -285,58 +200,6 @@ func TestReusedFDNeverGetsOldEvents(t *testing.T) {
 	t.Logf("fd reused in %d/%d rounds, %d stale events dropped", reused, rounds, st.Stale)
 }
 
-func TestTimersFireInOrderNeverEarly(t *testing.T) {
-	for _, mode := range allModes {
-		t.Run(mode.String(), func(t *testing.T) {
-			r := newTestReactor(t, WithLoops(1), WithWaitMode(mode))
-			l := r.Loops()[0]
-			const n = 300
-			type firing struct {
-				idx  int
-				when time.Time
-				at   time.Time
-			}
-			var fired []firing // loop-owned
-			whens := make([]time.Time, n)
-			stopped := map[int]bool{}
-			done := make(chan struct{})
-			require.NoError(t, call(t, l, func() {
-				timers := make([]*Timer, n)
-				for i := 0; i < n; i++ {
-					d := time.Duration(rand.IntN(40)) * time.Millisecond
-					if i%10 == 0 {
-						d = 0 // some timers due at once, several at the same instant
-					}
-					timers[i] = l.AfterFunc(d, func() {
-						fired = append(fired, firing{idx: i, when: whens[i], at: time.Now()})
-					})
-					whens[i] = timers[i].when
-				}
-				for i := 3; i < n; i += 17 {
-					stopped[i] = true
-					assert.True(t, timers[i].Stop())
-					assert.False(t, timers[i].Stop(), "second stop")
-				}
-				l.AfterFunc(60*time.Millisecond, func() { close(done) })
-			}))
-			within(t, done, 10*time.Second, "last timer")
-			var got []firing
-			require.NoError(t, call(t, l, func() { got = fired }))
-			require.Len(t, got, n-len(stopped))
-			for i, f := range got {
-				assert.False(t, stopped[f.idx], "stopped timer %d fired", f.idx)
-				assert.False(t, f.at.Before(f.when), "timer %d fired %v early", f.idx, f.when.Sub(f.at))
-				if i > 0 {
-					prev := got[i-1]
-					inOrder := prev.when.Before(f.when) || (prev.when.Equal(f.when) && prev.idx < f.idx)
-					assert.True(t, inOrder, "timer %d fired before %d", prev.idx, f.idx)
-				}
-			}
-			assert.Zero(t, l.Stats().Timers)
-		})
-	}
-}
-
 func TestTenThousandRegisteredFDs(t *testing.T) {
 	const pairs = 5000 // 10,000 registered fds
 	r := newTestReactor(t, WithLoops(2))
@@ -438,25 +301,6 @@ func TestCloseIsPromptAndLeavesNothing(t *testing.T) {
 	}
 }
 
-func TestDefaultReactorIsSharedAndCannotBeClosed(t *testing.T) {
-	r1, err := Default()
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		// Stop it behind Close's back, so that goleak sees no loop left.
-		for _, l := range r1.loops {
-			l.stop()
-			<-l.done
-		}
-		defaultReactor.once, defaultReactor.r, defaultReactor.err = sync.Once{}, nil, nil
-	})
-	r2, err := Default()
-	require.NoError(t, err)
-	assert.Same(t, r1, r2)
-	assert.Error(t, r1.Close())
-	assert.Len(t, r1.Loops(), runtime.GOMAXPROCS(0))
-	require.NoError(t, call(t, r1.Loops()[0], func() {}))
-}
-
 func TestRegisterRejectsBadInput(t *testing.T) {
 	r := newTestReactor(t, WithLoops(1))
 	l := r.Loops()[0]
@@ -472,55 +316,4 @@ func TestRegisterRejectsBadInput(t *testing.T) {
 		assert.ErrorIs(t, l.Unregister(Registration{}), ErrClosed)
 	}))
 	assert.Zero(t, l.Stats().Registered)
-}
-
-func TestOnLoopTellsTheLoopGoroutine(t *testing.T) {
-	r := newTestReactor(t, WithLoops(2))
-	a, b := r.Loops()[0], r.Loops()[1]
-	assert.False(t, a.OnLoop(), "the test goroutine")
-	assert.False(t, OnAnyLoop(), "the test goroutine")
-	var onA, onB, onAny bool
-	require.NoError(t, call(t, a, func() { onA, onB, onAny = a.OnLoop(), b.OnLoop(), OnAnyLoop() }))
-	assert.True(t, onA)
-	assert.False(t, onB, "another loop's goroutine")
-	assert.True(t, onAny)
-	var callErr error
-	require.NoError(t, call(t, a, func() { callErr = a.Call(func() {}) }))
-	assert.ErrorIs(t, callErr, errCallOnLoop, "Call from its own loop fails instead of waiting forever")
-}
-
-func TestPostRacingCloseNeverWakesAClosedLoop(t *testing.T) {
-	// A poster that queues its task just before the loop shuts down must
-	// either see ErrClosed or have its task run; it must never write its
-	// wake-up after the eventfd is closed (its number may be reused).
-	for i := 0; i < 300; i++ {
-		r, err := New(WithLoops(1))
-		require.NoError(t, err)
-		l := r.Loops()[0]
-		var ran atomic.Int64
-		var accepted atomic.Int64
-		var wg sync.WaitGroup
-		for p := 0; p < 4; p++ {
-			wg.Go(func() {
-				for k := 0; k < 50; k++ {
-					if l.Post(func() { ran.Add(1) }) == nil {
-						accepted.Add(1)
-					}
-				}
-			})
-		}
-		require.NoError(t, r.Close())
-		wg.Wait()
-		assert.Equal(t, accepted.Load(), ran.Load(), "every accepted task ran")
-	}
-}
-
-func TestAttachmentIsMadeOnce(t *testing.T) {
-	r := newTestReactor(t, WithLoops(1))
-	l := r.Loops()[0]
-	made := 0
-	v1 := l.Attachment(func() any { made++; return &made })
-	v2 := l.Attachment(func() any { made++; return nil })
-	assert.Same(t, v1, v2)
-	assert.Equal(t, 1, made)
 }

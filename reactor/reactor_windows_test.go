@@ -12,17 +12,12 @@ import (
 	"github.com/localipc/localipc/internal/winapi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 	"golang.org/x/sys/windows"
 )
 
 // Loops on completion ports, over named pipes: what the contract test cannot
 // show because it needs a running loop (draining slots, shutdown, wake-ups
 // of a loop blocked in GetQueuedCompletionStatusEx).
-
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-var windowsModes = []WaitMode{WaitNetpoll, WaitLocked, WaitBusy}
 
 func startReactor(t *testing.T, opts ...Option) *Reactor {
 	t.Helper()
@@ -96,7 +91,7 @@ func (p *pipeReader) readExactly(t *testing.T, n int) []byte {
 }
 
 func TestPipeEventsThroughALoop(t *testing.T) {
-	for _, mode := range windowsModes {
+	for _, mode := range allModes {
 		t.Run(mode.String(), func(t *testing.T) {
 			r := startReactor(t, WithLoops(2), WithWaitMode(mode))
 			h, peer := contractPair(t)
@@ -160,7 +155,7 @@ func TestUnregisterWithAReadPendingDrainsThenReusesTheSlot(t *testing.T) {
 }
 
 func TestCloseWaitsForDrainingAndShutsDownLiveRegistrations(t *testing.T) {
-	for _, mode := range windowsModes {
+	for _, mode := range allModes {
 		t.Run(mode.String(), func(t *testing.T) {
 			r, err := New(WithLoops(2), WithWaitMode(mode))
 			require.NoError(t, err)
