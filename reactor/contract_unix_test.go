@@ -3,10 +3,10 @@
 package reactor
 
 import (
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/localipc/localipc/internal/testutil"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 )
@@ -18,21 +18,13 @@ type contractEnd struct{ fd int }
 // stream socketpair, closed at the end of the test.
 func contractPair(t *testing.T) (uintptr, contractEnd) {
 	t.Helper()
-	syscall.ForkLock.RLock()
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
-	if err == nil {
-		unix.CloseOnExec(fds[0])
-		unix.CloseOnExec(fds[1])
-	}
-	syscall.ForkLock.RUnlock()
-	require.NoError(t, err)
-	require.NoError(t, unix.SetNonblock(fds[0], true))
-	peer := contractEnd{fd: fds[1]}
+	fd, peerFD := testutil.Socketpair(t)
+	peer := contractEnd{fd: peerFD}
 	t.Cleanup(func() {
-		unix.Close(fds[0])
+		unix.Close(fd)
 		unix.Close(peer.fd) // EBADF if the test closed it already
 	})
-	return uintptr(fds[0]), peer
+	return uintptr(fd), peer
 }
 
 func (e contractEnd) write(t *testing.T, p []byte) {

@@ -6,6 +6,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/localipc/localipc/internal/testutil"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 )
@@ -15,21 +16,8 @@ import (
 // an end owns it; the caller closes neither.
 func socketpair(t testing.TB) (a, b uintptr) {
 	t.Helper()
-	// SOCK_NONBLOCK and SOCK_CLOEXEC are not flags of socketpair(2) on every
-	// Unix (macOS has neither), so they are set afterwards, under ForkLock
-	// like the standard library does, so that no child inherits the ends.
-	syscall.ForkLock.RLock()
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
-	if err == nil {
-		unix.CloseOnExec(fds[0])
-		unix.CloseOnExec(fds[1])
-	}
-	syscall.ForkLock.RUnlock()
-	require.NoError(t, err)
-	for _, fd := range fds {
-		require.NoError(t, unix.SetNonblock(fd, true))
-	}
-	return uintptr(fds[0]), uintptr(fds[1])
+	fa, fb := testutil.Socketpair(t)
+	return uintptr(fa), uintptr(fb)
 }
 
 // fillSendBuffer writes to the descriptor behind rc until the kernel takes
