@@ -132,9 +132,9 @@ func (p *poller) wake() error { return p.waker.trigger() }
 // completion port) instead of parking in Go's netpoller. A kqueue fd is
 // readable while it holds events, but the runtime registers every fd it
 // polls for EVFILT_READ and EVFILT_WRITE in one kevent call, and a kqueue
-// accepts only EVFILT_READ on another kqueue's fd (EINVAL otherwise): the
-// runtime refuses the fd and newParker would fail. See docs/design.md, "The
-// kqueue poller".
+// accepts only EVFILT_READ on another kqueue's fd (EINVAL otherwise, in
+// FreeBSD's and DragonFly's kqueue_kqfilter): the runtime refuses the fd and
+// newParker would fail. See docs/design.md, "The kqueue poller".
 func (p *poller) pollable() (uintptr, bool) { return 0, false }
 
 func (p *poller) close() error {
