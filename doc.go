@@ -54,9 +54,12 @@
 //	RTLocalIpcSessionClose                (*Session).Close                  a second Close is ErrClosed and drops nothing
 //	RTLocalIpcSessionRetain               (*Session).Retain                 math.MaxUint32 for a destroyed session (UINT32_MAX)
 //	RTLocalIpcSessionRelease              (*Session).Release                0 for nil, math.MaxUint32 once destroyed
-//	RTLocalIpcSessionQueryProcess         (*Session).PeerPID                also on macOS (LOCAL_PEERPID); ErrNotSupported where the OS has no pid
-//	RTLocalIpcSessionQueryUserId          (*Session).PeerUID                also on macOS and FreeBSD (IPRT classic: Linux only)
-//	RTLocalIpcSessionQueryGroupId         (*Session).PeerGID                likewise
+//	RTLocalIpcSessionQueryProcess         (*Session).PeerPID                also on macOS (LOCAL_PEERPID), FreeBSD 13 and later (xucred's cr_pid),
+//	                                                                        NetBSD (LOCAL_PEEREID) and OpenBSD (SO_PEERCRED); ErrNotSupported on
+//	                                                                        DragonFly and older FreeBSD, which record no pid
+//	RTLocalIpcSessionQueryUserId          (*Session).PeerUID                also on macOS, FreeBSD and DragonFly (LOCAL_PEERCRED), NetBSD
+//	                                                                        (LOCAL_PEEREID) and OpenBSD (SO_PEERCRED) (IPRT classic: Linux only)
+//	RTLocalIpcSessionQueryGroupId         (*Session).PeerGID                likewise: the effective gid (xucred's first group, as getpeereid)
 //	RTLocalIpcSessionVerifySameUser       (*Session).VerifySameUser         as IPRT trunk
 //	IPRT status codes                     Status(err)                       every error this package returns maps to one
 //

@@ -194,3 +194,26 @@ func exhaustFDs(t *testing.T) (release func()) {
 		fillers = append(fillers, fd)
 	}
 }
+
+// pair returns a connected client and server session, closed at cleanup.
+func pair(t testing.TB) (client, server *localipc.Session) {
+	t.Helper()
+	srv, name := listen(t, 0)
+	accepted := make(chan *localipc.Session, 1)
+	go func() {
+		s, err := srv.AcceptSession()
+		if err != nil {
+			close(accepted)
+			return
+		}
+		accepted <- s
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	client, err := localipc.DialContext(ctx, name, 0)
+	require.NoError(t, err)
+	server = within(t, accepted, 10*time.Second, "accept")
+	require.NotNil(t, server)
+	t.Cleanup(func() { client.Close(); server.Close() })
+	return client, server
+}

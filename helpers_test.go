@@ -111,29 +111,6 @@ func listen(t testing.TB, flags localipc.Flags, opts ...localipc.Option) (*local
 	return srv, name
 }
 
-// pair returns a connected client and server session, closed at cleanup.
-func pair(t testing.TB) (client, server *localipc.Session) {
-	t.Helper()
-	srv, name := listen(t, 0)
-	accepted := make(chan *localipc.Session, 1)
-	go func() {
-		s, err := srv.AcceptSession()
-		if err != nil {
-			close(accepted)
-			return
-		}
-		accepted <- s
-	}()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	client, err := localipc.DialContext(ctx, name, 0)
-	require.NoError(t, err)
-	server = within(t, accepted, 10*time.Second, "accept")
-	require.NotNil(t, server)
-	t.Cleanup(func() { client.Close(); server.Close() })
-	return client, server
-}
-
 // within, async and openFDs are testutil's, under the short names the
 // tests of this package use.
 func within[T any](t testing.TB, ch <-chan T, d time.Duration, what string) T {

@@ -13,11 +13,12 @@ import (
 )
 
 // parker parks a loop goroutine in Go's own netpoller until the loop's kernel
-// queue has events. The queue's descriptor is itself pollable (an epoll or
-// kqueue fd is readable while it holds events), so the runtime wakes the loop
-// goroutine the way it wakes any net.Conn reader: no thread sits in a
-// blocking syscall holding a P, which is what makes a locked-thread loop slow
-// to hand the CPU to the goroutines it wakes (see docs/design.md).
+// queue has events. An epoll descriptor is itself pollable (readable while
+// it holds events), so the runtime wakes the loop goroutine the way it wakes
+// any net.Conn reader: no thread sits in a blocking syscall holding a P,
+// which is what makes a locked-thread loop slow to hand the CPU to the
+// goroutines it wakes (see docs/design.md). The runtime cannot register a
+// kqueue descriptor, so kqueue loops block in kevent instead.
 type parker struct {
 	f        *os.File
 	rc       syscall.RawConn

@@ -4,8 +4,8 @@
 // instead of pointers, other goroutines hand work to a loop by posting tasks,
 // and each loop keeps its own timer heap. See docs/design.md for the data path.
 //
-// On Linux the loops wait on epoll; on other platforms New returns
-// ErrNotSupported until their kernel queue is written (kqueue, IOCP).
+// The loops wait on epoll on Linux, kqueue on macOS and the BSDs, and a
+// completion port on Windows (poller.go has the contract they share).
 package reactor
 
 import (

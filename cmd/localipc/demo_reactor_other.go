@@ -5,6 +5,6 @@ package main
 import "fmt"
 
 func reactorDemo(int) error {
-	fmt.Printf("  %-12s the reactor's poller is not written for this platform yet\n", "reactor")
+	fmt.Printf("  %-12s the reactor demo drives raw Linux sockets; it is not written for this platform\n", "reactor")
 	return nil
 }

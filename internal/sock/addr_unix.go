@@ -19,15 +19,15 @@ const SunPathSize = len(unix.RawSockaddrUnix{}.Path)
 // its NUL. It is the one length rule: names are checked with it before any
 // system call, and every bind and connect goes through it again.
 func FitPath(path string) error {
+	if fitsSunPath(path, SunPathSize) {
+		return nil
+	}
 	kernelPath := path
 	if strings.HasPrefix(path, "@") {
 		kernelPath = "./" + path
 	}
-	if len(kernelPath)+1 > SunPathSize {
-		return fmt.Errorf("%w: socket path %q is %d bytes, sun_path takes at most %d",
-			ipcerr.ErrNameTooLong, kernelPath, len(kernelPath), SunPathSize-1)
-	}
-	return nil
+	return fmt.Errorf("%w: socket path %q is %d bytes, sun_path takes at most %d",
+		ipcerr.ErrNameTooLong, kernelPath, len(kernelPath), SunPathSize-1)
 }
 
 // sockAddr turns a socket path into the file-system path that names the same

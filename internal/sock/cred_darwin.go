@@ -16,7 +16,7 @@ func PeerCred(fd int) (Cred, error) {
 	if err != nil {
 		c.PID, c.PIDErr = -1, ipcerr.OSError("getsockopt", "", err)
 	} else {
-		c.PID = pid
+		c.PID, c.PIDErr = pid, nil
 	}
 	return c, nil
 }
