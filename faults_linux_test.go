@@ -24,6 +24,7 @@ import (
 
 	"github.com/localipc/localipc"
 	"github.com/localipc/localipc/internal/ipcerr"
+	"github.com/localipc/localipc/reactor"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
@@ -37,7 +38,8 @@ func init() {
 }
 
 // childProc is a child process running one client or server worker, with its
-// standard input and the lines of its standard output. It is killed and
+// standard input and the lines of its standard output (closed when the
+// child closes its standard output, so "" means it is gone). It is killed and
 // reaped when the test ends, whatever happened.
 type childProc struct {
 	cmd   *exec.Cmd
@@ -47,7 +49,13 @@ type childProc struct {
 
 func startWorker(t *testing.T, name, worker string, env ...string) *childProc {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	return startWorkerFor(t, 3*time.Minute, name, worker, env...)
+}
+
+// startWorkerFor is startWorker with the child's time limit.
+func startWorkerFor(t *testing.T, limit time.Duration, name, worker string, env ...string) *childProc {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
 	cmd.Env = append(append(os.Environ(), childEnv+"="+worker, childNameEnv+"="+name), env...)
 	cmd.Stderr = os.Stderr
@@ -61,6 +69,7 @@ func startWorker(t *testing.T, name, worker string, env ...string) *childProc {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		defer close(w.lines) // a child that dies is noticed at once
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			w.lines <- sc.Text()
@@ -642,4 +651,62 @@ func exchangeEcho(t *testing.T, c *localipc.Session, msg string) {
 	require.NoError(t, c.SetReadDeadline(time.Now().Add(10*time.Second)))
 	require.NoError(t, c.ReadFull(got))
 	require.Equal(t, msg, string(got))
+}
+
+// TestCallbackWriterWhileTheLoopRegisters: a goroutine writes a callback
+// session full, again and again, while its loop registers new sessions.
+// A Write that meets a full kernel buffer asks the loop for the writable
+// edge; that request must go through the loop, since the loop's slot table,
+// which Register grows, is the loop's own (under -race this found Arm
+// called from the writer's goroutine). Every byte arrives.
+func TestCallbackWriterWhileTheLoopRegisters(t *testing.T) {
+	noFDLeak(t)
+	r, err := reactor.New(reactor.WithLoops(1))
+	require.NoError(t, err)
+	t.Cleanup(func() { r.Close() })
+	srv, name := listen(t, 0)
+	accepted := acceptAsync(t, srv)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	w, err := localipc.DialContext(ctx, name, 0, localipc.WithHandler(&funcHandler{}), localipc.WithReactor(r))
+	require.NoError(t, err)
+	t.Cleanup(func() { w.Close() })
+	res := within(t, accepted, 10*time.Second, "accept")
+	require.NoError(t, res.err)
+	peer := res.s
+
+	const total = 16 << 20
+	data := pattern(total)
+	wrote := async(func() error {
+		for off := 0; off < total; off += 32 << 10 {
+			if _, err := w.Write(data[off : off+32<<10]); err != nil {
+				return err
+			}
+			if err := w.Flush(); err != nil { // empty the queue: the next Write meets the kernel
+				return err
+			}
+		}
+		return nil
+	})
+	registered := async(func() error {
+		h := &funcHandler{}
+		for i := 0; i < 300; i++ {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			s, err := localipc.DialContext(ctx, srv.Addr().String(), localipc.NativeName, localipc.WithHandler(h), localipc.WithReactor(r))
+			cancel()
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+		}
+		return nil
+	})
+	got := make([]byte, total)
+	require.NoError(t, peer.SetReadDeadline(time.Now().Add(time.Minute)))
+	require.NoError(t, peer.ReadFull(got))
+	require.NoError(t, within(t, wrote, time.Minute, "the writer"))
+	require.True(t, bytes.Equal(data, got), "the stream arrived intact")
+	// The dialled sessions wait in the backlog: nobody accepts them, which
+	// is no matter for Register.
+	require.NoError(t, within(t, registered, time.Minute, "the registrations"))
 }
