@@ -710,3 +710,54 @@ func TestCallbackWriterWhileTheLoopRegisters(t *testing.T) {
 	// is no matter for Register.
 	require.NoError(t, within(t, registered, time.Minute, "the registrations"))
 }
+
+// TestPeerClosesWhileAWriteIsBlocked: the peer, in this process, closes
+// while a Write to it waits for room: a blocking Write returns
+// ErrBrokenPipe with the count of what went (less than asked), a callback
+// Write waiting for its queue to drain returns ErrClosed once the loop has
+// ended the session with VERR_BROKEN_PIPE. TestPeerKilledMidWrite is the
+// same with the peer's process killed.
+func TestPeerClosesWhileAWriteIsBlocked(t *testing.T) {
+	noFDLeak(t)
+	big := make([]byte, 64<<20)
+	t.Run("blocking", func(t *testing.T) {
+		noFDLeak(t)
+		client, server := pair(t)
+		type result struct {
+			n   int
+			err error
+		}
+		wrote := async(func() result { n, err := client.Write(big); return result{n, err} })
+		waitParked(t, "(*Session).Write", 1, "IO wait")
+		require.NoError(t, server.Close())
+		r := within(t, wrote, 10*time.Second, "Write")
+		expect(t, r.err, localipc.ErrBrokenPipe, ipcerr.VERR_BROKEN_PIPE, "blocked Write, peer closed")
+		assert.Positive(t, r.n, "what went before the peer closed is counted")
+		assert.Less(t, r.n, len(big))
+	})
+	t.Run("callback", func(t *testing.T) {
+		noFDLeak(t)
+		srv, name := listen(t, 0)
+		accepted := acceptAsync(t, srv)
+		closed := make(chan error, 1)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		c, err := localipc.DialContext(ctx, name, 0, localipc.WithReactor(newReactor(t)),
+			localipc.WithHandler(&funcHandler{close: func(_ *localipc.Session, err error) { closed <- err }}))
+		require.NoError(t, err)
+		t.Cleanup(func() { c.Close() })
+		r := within(t, accepted, 10*time.Second, "accept")
+		require.NoError(t, r.err)
+		wrote := async(func() error {
+			if _, err := c.Write(big); err != nil { // queued
+				return fmt.Errorf("the first Write failed: %w", err)
+			}
+			_, err := c.Write(big[:1]) // waits for the queue to drain
+			return err
+		})
+		waitParked(t, "(*evConn).wait", 1, "chan receive")
+		require.NoError(t, r.s.Close())
+		assert.Equal(t, ipcerr.VERR_BROKEN_PIPE, localipc.Status(within(t, closed, 10*time.Second, "OnClose")), "OnClose")
+		expect(t, within(t, wrote, 10*time.Second, "callback Write"), localipc.ErrClosed, ipcerr.VERR_INVALID_HANDLE, "waiting callback Write, peer closed")
+	})
+}
