@@ -212,7 +212,7 @@ func FuzzSessionCalls(f *testing.F) {
 				case !peer.destroyed():
 					want = ipcerr.VINF_TRY_AGAIN
 				default:
-					want = ipcerr.VERR_BROKEN_PIPE // the end of the stream, or the reset
+					want = ipcerr.VERR_BROKEN_PIPE // the end of the stream, or ECONNRESET
 				}
 				require.Equal(t, want, localipc.Status(err), "%s: read: %v", step, err)
 				if want != 0 {
@@ -257,7 +257,7 @@ func FuzzSessionCalls(f *testing.F) {
 					me.refs--
 				}
 				require.Equal(t, want, localipc.Status(err), "%s: Close: %v", step, err)
-				destroyedNow(me, peer)
+				me.dropInbox()
 			case 6: // Retain
 				want := uint32(math.MaxUint32)
 				if !me.destroyed() && me.refs < 100 {
@@ -274,7 +274,7 @@ func FuzzSessionCalls(f *testing.F) {
 					want = uint32(me.refs)
 				}
 				require.Equal(t, want, s[i].Release(), "%s: Release", step)
-				destroyedNow(me, peer)
+				me.dropInbox()
 			case 8: // Flush: not affected by Cancel
 				want := ipcerr.VINF_SUCCESS
 				if me.destroyed() {
@@ -286,12 +286,12 @@ func FuzzSessionCalls(f *testing.F) {
 	})
 }
 
-// destroyedNow updates the model when me has just lost its last reference:
-// what me had not read is gone, and the peer's reads and waits end with
-// VERR_BROKEN_PIPE once its own inbox is empty (the end of the stream, or
-// ECONNRESET once if me had unread bytes; both are VERR_BROKEN_PIPE).
-func destroyedNow(me, _ *sideModel) {
-	if me.destroyed() {
-		me.inbox = 0
+// dropInbox updates the model when me may just have lost its last
+// reference: what me had not read is gone, and the peer's reads and waits
+// end with VERR_BROKEN_PIPE once its own inbox is empty (the end of the
+// stream, or ECONNRESET once if me had unread bytes: both VERR_BROKEN_PIPE).
+func (m *sideModel) dropInbox() {
+	if m.destroyed() {
+		m.inbox = 0
 	}
 }
