@@ -459,7 +459,7 @@ func (c *evConn) write(p []byte) (int, error) {
 		switch err {
 		case nil:
 		case errWouldBlock:
-			c.ls.loop.Arm(c.reg, reactor.Writable)
+			c.armWritable()
 		default:
 			return n, c.s.sysError("write", err)
 		}
@@ -473,6 +473,20 @@ func (c *evConn) write(p []byte) (int, error) {
 		}
 	}
 	return len(p), nil
+}
+
+// armWritable asks for the writable edge that will flush the queue. Arm is
+// loop-only (it reads the loop's slot table, which Register grows, and
+// c.reg, which open sets there), so a writer on another goroutine posts it;
+// the task runs after open, which was posted first. If the loop is closing,
+// its Shutdown event ends the session anyway.
+func (c *evConn) armWritable() {
+	l := c.ls.loop
+	if l.OnLoop() {
+		l.Arm(c.reg, reactor.Writable)
+		return
+	}
+	l.Post(func() { l.Arm(c.reg, reactor.Writable) })
 }
 
 // flushWait waits until the queue is empty: the bytes are in the kernel. On
