@@ -211,6 +211,10 @@ func (p *iocpPoller) forget(r *iocpReg) {
 
 func (p *iocpPoller) reportsHandles() bool { return false }
 
+// keepsArmed is false: a zero-byte read that completed is spent, and arm
+// posts the next one.
+func (p *iocpPoller) keepsArmed() bool { return false }
+
 func (p *iocpPoller) wait(evs []event, msec int) (int, error) {
 	n := 0
 	// Events found outside the port first, in the order they were found.

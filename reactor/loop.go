@@ -64,6 +64,7 @@ type Loop struct {
 	poller kernelQueue
 	parker *parker // WaitNetpoll on a pollable queue only
 	done   chan struct{}
+	armed  bool          // the poller keepsArmed: Arm has nothing to do
 	gid    atomic.Uint64 // the loop goroutine's id, for OnLoop
 	load   atomic.Int64  // owners placed here and not gone, see AddLoad
 
@@ -134,6 +135,7 @@ func newLoop(id int, cfg *config) (*Loop, error) {
 		budget: cfg.taskBudget,
 		poller: p,
 		done:   make(chan struct{}),
+		armed:  p.keepsArmed(),
 		events: make([]event, maxEvents),
 	}
 	if p.reportsHandles() {
@@ -237,9 +239,12 @@ func (l *Loop) Register(h uintptr, owner Handler) (Registration, error) {
 
 // Arm asks for the next event of the kinds in ev once the owner has drained
 // the last one (read or written until EAGAIN). Edge-triggered pollers keep
-// every registration armed and do nothing; a completion port posts its
-// zero-byte read. Loop goroutine only.
+// every registration armed (KeepsArmed) and Arm does nothing; a completion
+// port posts its zero-byte read. Loop goroutine only.
 func (l *Loop) Arm(r Registration, ev Events) error {
+	if l.armed {
+		return nil
+	}
 	s, ok := l.live(r)
 	if !ok {
 		return ipcerr.ErrClosed
@@ -302,6 +307,11 @@ func (l *Loop) free1(idx uint32) {
 	}
 	l.free = append(l.free, idx)
 }
+
+// KeepsArmed reports whether the loop's registrations stay armed, so that
+// Arm has nothing to do: an owner on another goroutine, which may not call
+// Arm, need not post one either. Any goroutine.
+func (l *Loop) KeepsArmed() bool { return l.armed }
 
 // AddLoad counts delta more owners (sessions, for localipc) placed on the
 // loop, from the moment they are handed over rather than when their

@@ -143,6 +143,7 @@ func (p *fakePoller) wake() error {
 
 func (p *fakePoller) pollable() (uintptr, bool) { return 0, false }
 func (p *fakePoller) reportsHandles() bool      { return p.handles }
+func (p *fakePoller) keepsArmed() bool          { return false }
 
 func (p *fakePoller) close() error {
 	p.mu.Lock()

@@ -49,6 +49,10 @@ type kernelQueue interface {
 	// reportsHandles says that events name their registration by handle,
 	// not by token.
 	reportsHandles() bool
+	// keepsArmed says that registrations stay armed (edge-triggered epoll,
+	// kqueue with EV_CLEAR): arm does nothing, and the loop skips it, so
+	// that its owners may skip it from any goroutine too.
+	keepsArmed() bool
 	// close releases what the poller opened; registered handles stay open.
 	close() error
 }

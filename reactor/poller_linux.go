@@ -75,6 +75,8 @@ func (p *poller) del(fd uintptr, _ token) (draining bool, err error) {
 
 func (p *poller) reportsHandles() bool { return false }
 
+func (p *poller) keepsArmed() bool { return true }
+
 func (p *poller) wait(evs []event, msec int) (int, error) {
 	if cap(p.evbuf) < len(evs) {
 		p.evbuf = make([]unix.EpollEvent, len(evs))

@@ -475,13 +475,18 @@ func (c *evConn) write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// armWritable asks for the writable edge that will flush the queue. Arm is
-// loop-only (it reads the loop's slot table, which Register grows, and
-// c.reg, which open sets there), so a writer on another goroutine posts it;
-// the task runs after open, which was posted first. If the loop is closing,
-// its Shutdown event ends the session anyway.
+// armWritable asks for the writable edge that will flush the queue. Where
+// registrations stay armed (epoll, kqueue) there is nothing to ask, and
+// nothing to pay. Elsewhere Arm is loop-only (it reads the loop's slot
+// table, which Register grows, and c.reg, which open sets there), so a
+// writer on another goroutine posts it; the task runs after open, which was
+// posted first. If the loop is closing, its Shutdown event ends the session
+// anyway.
 func (c *evConn) armWritable() {
 	l := c.ls.loop
+	if l.KeepsArmed() {
+		return
+	}
 	if l.OnLoop() {
 		l.Arm(c.reg, reactor.Writable)
 		return
