@@ -41,6 +41,9 @@ func (s *Session) PeerPID() (int, error) {
 // (RTLocalIpcSessionQueryUserId), or -1 and an error. Any goroutine.
 func (s *Session) PeerUID() (int, error) {
 	cred, err := s.peerCred()
+	if err == nil {
+		err = cred.IDErr
+	}
 	if err != nil {
 		return -1, err
 	}
@@ -51,6 +54,9 @@ func (s *Session) PeerUID() (int, error) {
 // (RTLocalIpcSessionQueryGroupId), or -1 and an error. Any goroutine.
 func (s *Session) PeerGID() (int, error) {
 	cred, err := s.peerCred()
+	if err == nil {
+		err = cred.IDErr
+	}
 	if err != nil {
 		return -1, err
 	}
