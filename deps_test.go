@@ -23,9 +23,10 @@ var layers = []struct {
 }{
 	{"floor", []string{"internal/ipcerr"}, nil},
 	{"floor", []string{"internal/sock"}, []string{"internal/ipcerr"}},
-	{"reactor", []string{"reactor"}, []string{"internal/ipcerr", "internal/sock"}},
-	{"faces", []string{"internal/session"}, []string{"internal/ipcerr", "internal/sock", "reactor"}},
-	{"facade", []string{""}, []string{"internal/ipcerr", "internal/sock", "internal/session", "reactor"}},
+	{"floor", []string{"internal/winapi"}, nil},
+	{"reactor", []string{"reactor"}, []string{"internal/ipcerr", "internal/sock", "internal/winapi"}},
+	{"faces", []string{"internal/session"}, []string{"internal/ipcerr", "internal/sock", "internal/winapi", "reactor"}},
+	{"facade", []string{""}, []string{"internal/ipcerr", "internal/sock", "internal/winapi", "internal/session", "reactor"}},
 }
 
 func TestDependencies(t *testing.T) {

@@ -170,8 +170,10 @@ func (c *conn) closeWrite() (perr, serr error) {
 }
 
 // peerCred returns the peer's process id, as the pipe recorded it: the
-// client's on the server end, the server's on the client end. A user on
-// Windows is a SID, not a uid, so UID and GID are -1 with IDErr set.
+// client's on the server end, the server's on the client end, and whether
+// that process runs as our user (its token's user SID, as IPRT's client
+// checks its server). A user on Windows is a SID, not a uid, so UID and GID
+// are -1 with IDErr set.
 func (c *conn) peerCred() (cred sock.Cred, perr, serr error) {
 	perr = c.rc.Control(func(fd uintptr) { cred, serr = pipePeerCred(windows.Handle(fd)) })
 	return cred, perr, serr
@@ -194,7 +196,32 @@ func pipePeerCred(h windows.Handle) (sock.Cred, error) {
 	if err != nil {
 		cred.PID, cred.PIDErr = -1, err
 	}
+	same := err == nil && sameUserAs(pid)
+	cred.SameUser = &same
 	return cred, nil
+}
+
+// sameUserAs reports whether process pid runs as our token's user. A process
+// we cannot open or whose token we cannot read is taken for another user's:
+// VerifySameUser then says ErrAccessDenied, which is what it must not get
+// wrong the other way.
+func sameUserAs(pid uint32) bool {
+	p, err := windows.OpenProcess(windows.PROCESS_QUERY_LIMITED_INFORMATION, false, pid)
+	if err != nil {
+		return false
+	}
+	defer windows.CloseHandle(p)
+	var tok windows.Token
+	if err := windows.OpenProcessToken(p, windows.TOKEN_QUERY, &tok); err != nil {
+		return false
+	}
+	defer tok.Close()
+	peer, err := tok.GetTokenUser()
+	if err != nil {
+		return false
+	}
+	own, err := windows.GetCurrentProcessToken().GetTokenUser()
+	return err == nil && windows.EqualSid(peer.User.Sid, own.User.Sid)
 }
 
 // PeerCredOf is peerCred for a handle that is not a session yet: the server's
