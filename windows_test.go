@@ -20,7 +20,6 @@ import (
 
 	"github.com/localipc/localipc"
 	"github.com/localipc/localipc/internal/ipcerr"
-	"github.com/localipc/localipc/internal/winapi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/windows"
@@ -314,9 +313,7 @@ func TestWindowsCloseWithPendingInstances(t *testing.T) {
 // TestWindowsSecondServer: FILE_FLAG_FIRST_PIPE_INSTANCE keeps a live name
 // from a second server. Wine does not enforce the flag.
 func TestWindowsSecondServer(t *testing.T) {
-	if v := winapi.WineVersion(); v != "" {
-		t.Skipf("Wine %s does not enforce FILE_FLAG_FIRST_PIPE_INSTANCE (tooling.md §1, divergence 2)", v)
-	}
+	skipUnderWine(t, "Wine does not enforce FILE_FLAG_FIRST_PIPE_INSTANCE (tooling.md §1, divergence 2)")
 	_, name := listen(t, 0)
 	_, err := localipc.Listen(name, 0)
 	assert.ErrorIs(t, err, localipc.ErrAddressInUse)
