@@ -7,12 +7,12 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// openHandles counts the process's handles, the Windows kin of its
-// descriptors. The runtime holds some too (threads, timers), so a count
-// compared across a test holds only while the test starts no new thread.
+// openHandles counts the process's file handles (pipes among them), the
+// Windows kin of its descriptors; the runtime's threads and events, which
+// come and go as it pleases, are not files.
 func openHandles(t testing.TB) (int, bool) {
 	t.Helper()
-	n, err := winapi.GetProcessHandleCount()
+	n, err := winapi.FileHandleCount()
 	require.NoError(t, err)
 	return int(n), true
 }
