@@ -9,9 +9,11 @@ const pipePrefix = `\\.\pipe\IPRT-` // RTLOCALIPC_WIN_PREFIX
 //
 // RestrictToUser with a portable name is not supported yet: IPRT trunk puts
 // such a name in the logon session's namespace,
-// \\.\pipe\LOCAL\IPRT-<session>-<logon LUID>-N, which needs the process token;
-// that comes with the Windows port. A native name is taken as it is, with or
-// without RestrictToUser, as on Unix: the user-only DACL is the server's part.
+// \\.\pipe\LOCAL\IPRT-<session>-<logon LUID>-N, which needs the process
+// token's session and logon ids. A native name is taken as it is, with or
+// without RestrictToUser, as on Unix; Listen and Dial then refuse
+// RestrictToUser (the user-only DACL and the client's check of the server's
+// user are not done yet).
 func namePath(name string, flags Flags) (string, error) {
 	switch {
 	case flags&NativeName != 0:

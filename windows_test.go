@@ -12,7 +12,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"sync"
 	"testing"
@@ -331,4 +333,30 @@ func TestWindowsNotSupported(t *testing.T) {
 	_, err = localipc.Serve(uniqueName(t), 0, &funcHandler{})
 	assert.ErrorIs(t, err, localipc.ErrNotSupported, "Serve: the callback face is not on Windows yet")
 	assert.False(t, errors.Is(err, localipc.ErrAddressInUse))
+}
+
+// TestWindowsHTTP: a Server is a net.Listener and a Session a net.Conn on
+// Windows too: net/http runs over a pipe unchanged.
+func TestWindowsHTTP(t *testing.T) {
+	srv, name := listen(t, 0)
+	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "hello %s over a pipe", r.URL.Path)
+	})}
+	served := async(func() error { return hs.Serve(srv) })
+	client := &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return localipc.DialContext(ctx, name, 0)
+		},
+	}}
+	for i := 0; i < 3; i++ {
+		resp, err := client.Get("http://localipc/x")
+		require.NoError(t, err)
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		assert.Equal(t, "hello /x over a pipe", string(body))
+	}
+	client.CloseIdleConnections()
+	require.NoError(t, hs.Close())
+	assert.ErrorIs(t, within(t, served, wait, "http.Server.Serve"), http.ErrServerClosed)
 }
