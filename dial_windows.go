@@ -2,7 +2,6 @@ package localipc
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/localipc/localipc/internal/ipcerr"
@@ -14,13 +13,10 @@ import (
 // identify the client only with AllowIdentification; without it the client
 // is anonymous, so the server cannot impersonate it. While every instance is
 // busy (ERROR_PIPE_BUSY) it tries again with a growing pause, up to 50 ms,
-// until ctx ends; IPRT does not retry. No WaitNamedPipe: it holds a thread
+// until ctx ends; IPRT does not retry. With RestrictToUser it then checks
+// the server's Windows session and user, as IPRT trunk. No WaitNamedPipe: it holds a thread
 // and cannot be bounded by ctx.
 func dial(ctx context.Context, path string, flags Flags) (uintptr, error) {
-	if flags&RestrictToUser != 0 {
-		// IPRT's restricted client checks the server's session and user.
-		return 0, fmt.Errorf("%w: RestrictToUser on Windows (the check of the server's user)", ErrNotSupported)
-	}
 	name, err := windows.UTF16PtrFromString(path)
 	if err != nil {
 		return 0, ipcerr.OSError("CreateFile", path, windows.ERROR_INVALID_NAME)
@@ -43,6 +39,13 @@ func dial(ctx context.Context, path string, flags Flags) (uintptr, error) {
 		h, err := windows.CreateFile(name, windows.GENERIC_READ|windows.GENERIC_WRITE, 0, nil,
 			windows.OPEN_EXISTING, attrs, 0)
 		if err == nil {
+			if flags&RestrictToUser != 0 {
+				// IPRT trunk's restricted client checks its server.
+				if err := checkServer(h, path); err != nil {
+					windows.CloseHandle(h)
+					return 0, err
+				}
+			}
 			return uintptr(h), nil
 		}
 		if err != windows.ERROR_PIPE_BUSY {

@@ -123,8 +123,11 @@
 //	RTLocalIpcSessionVerifySameUser       (*Session).VerifySameUser         the peer process's token user against ours, on both ends (IPRT's server
 //	                                                                        impersonates the client instead, so an anonymous client fails there)
 //	RTLocalIpcServerSetAccessMode         (*Server).SetAccessMode           ErrNotSupported, and so are GrantGroupAccess, WithAccessMode, WithGroupAccess
-//	RTLOCALIPC_FLAGS_RESTRICT_TO_USER     RestrictToUser                    ErrNotSupported for now (trunk's LOCAL\IPRT-<session>-<logon id>-N
-//	                                                                        and its user-only DACL)
+//	RTLOCALIPC_FLAGS_RESTRICT_TO_USER     RestrictToUser                    as IPRT trunk: a portable name is \\.\pipe\LOCAL\IPRT-<session>-<logon id>-N
+//	                                                                        (hex digits taken for upper case); the pipes' DACL lets in only the logon
+//	                                                                        session and SYSTEM; a client checks the server's Windows session and user
+//	                                                                        (ErrAccessDenied); a server drops a client of another Windows session and
+//	                                                                        waits on (IPRT returns VERR_TRY_AGAIN)
 //	(callback face)                       Serve, Dial WithHandler           ErrNotSupported until the completion-port reactor lands
 //
 // # Metrics

@@ -79,7 +79,7 @@ func TestIPRTConnection(t *testing.T) {
 				name := uniqueName(t)
 				if restricted {
 					if runtime.GOOS == "windows" {
-						t.Skip("RestrictToUser on Windows (IPRT trunk's LOCAL\\IPRT-<session>-<logon id>-<name> and its user-only DACL) is not supported yet")
+						t.Skip("this case sets up the POSIX restricted namespace (a runtime directory, a squatter in /tmp); Windows' LOCAL\\IPRT- namespace is TestWindowsRestrictToUser's")
 					}
 					flags = localipc.RestrictToUser
 					// As IPRT's testcase: a private runtime directory, and a

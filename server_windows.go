@@ -34,10 +34,16 @@ type endpoint struct {
 // pipes is an endpoint's state, apart from its path: the endpoint is a
 // value in Server, and this holds locks.
 type pipes struct {
-	path   string
-	name   *uint16
-	sa     *windows.SecurityAttributes
-	cancel windows.Handle // manual-reset, set by interrupt, never reset
+	path    string
+	name    *uint16
+	saFirst *windows.SecurityAttributes // of the first instance
+	sa      *windows.SecurityAttributes // of the others
+
+	// RestrictToUser: a client from another Windows session is dropped, as
+	// IPRT trunk rejects it.
+	restricted bool
+	session    uint32
+	cancel     windows.Handle // manual-reset, set by interrupt, never reset
 
 	mu      sync.Mutex
 	cond    sync.Cond // signalled when waiters falls to 0
@@ -97,9 +103,6 @@ func listen(path string, flags Flags, o *options, parkable bool) (endpoint, erro
 	if !parkable {
 		return endpoint{}, fmt.Errorf("%w: Serve on Windows (the callback face needs the completion-port reactor)", ErrNotSupported)
 	}
-	if flags&RestrictToUser != 0 {
-		return endpoint{}, fmt.Errorf("%w: RestrictToUser on Windows (the user-only DACL)", ErrNotSupported)
-	}
 	if o.mode != 0 || o.group >= 0 {
 		return endpoint{}, fmt.Errorf("%w: an access mode or group on Windows, where a pipe has a DACL", ErrNotSupported)
 	}
@@ -107,12 +110,22 @@ func listen(path string, flags Flags, o *options, parkable bool) (endpoint, erro
 	if err != nil {
 		return endpoint{}, fmt.Errorf("%w %q: %v", ErrInvalidName, path, err)
 	}
-	sd, err := windows.SecurityDescriptorFromString(defaultSDDL)
-	if err != nil {
-		return endpoint{}, ipcerr.OSError("ConvertStringSecurityDescriptorToSecurityDescriptor", path, err)
+	e := &pipes{path: path, name: name}
+	firstSDDL, restSDDL := defaultSDDL, defaultSDDL
+	if flags&RestrictToUser != 0 {
+		id, err := ownIdentity()
+		if err != nil {
+			return endpoint{}, err
+		}
+		e.restricted, e.session = true, id.session
+		firstSDDL, restSDDL = restrictedSDDL(id, true), restrictedSDDL(id, false)
 	}
-	e := &pipes{path: path, name: name, sa: &windows.SecurityAttributes{SecurityDescriptor: sd}}
-	e.sa.Length = uint32(unsafe.Sizeof(*e.sa))
+	if e.saFirst, err = securityAttributes(firstSDDL, path); err != nil {
+		return endpoint{}, err
+	}
+	if e.sa, err = securityAttributes(restSDDL, path); err != nil {
+		return endpoint{}, err
+	}
 	e.cond.L = &e.mu
 	if e.cancel, err = windows.CreateEvent(nil, 1, 0, nil); err != nil {
 		return endpoint{}, ipcerr.OSError("CreateEvent", path, err)
@@ -136,6 +149,18 @@ func listen(path string, flags Flags, o *options, parkable bool) (endpoint, erro
 	return endpoint{path: path, pipes: e}, nil
 }
 
+// securityAttributes makes the SECURITY_ATTRIBUTES of a pipe from an SDDL
+// string; the handle is not inherited.
+func securityAttributes(sddl, path string) (*windows.SecurityAttributes, error) {
+	sd, err := windows.SecurityDescriptorFromString(sddl)
+	if err != nil {
+		return nil, ipcerr.OSError("ConvertStringSecurityDescriptorToSecurityDescriptor", path, err)
+	}
+	sa := &windows.SecurityAttributes{SecurityDescriptor: sd}
+	sa.Length = uint32(unsafe.Sizeof(*sa))
+	return sa, nil
+}
+
 // addrInUse is Listen on a name that another server holds: ErrAddressInUse,
 // with Windows' ERROR_ACCESS_DENIED (which is IPRT's status for it) behind.
 type addrInUse struct {
@@ -152,12 +177,13 @@ func (e *addrInUse) Unwrap() []error {
 
 // arm creates a pipe instance and starts its overlapped connect on ev.
 func (e *pipes) arm(ev windows.Handle, first bool) (*instance, error) {
-	mode := uint32(pipeOpenMode)
+	mode, sa := uint32(pipeOpenMode), e.sa
 	if first {
 		mode |= windows.FILE_FLAG_FIRST_PIPE_INSTANCE
+		sa = e.saFirst
 	}
 	h, err := windows.CreateNamedPipe(e.name, mode, pipeMode, windows.PIPE_UNLIMITED_INSTANCES,
-		pipeBuffer, pipeBuffer, 0, e.sa)
+		pipeBuffer, pipeBuffer, 0, sa)
 	if err != nil {
 		return nil, ipcerr.OSError("CreateNamedPipe", e.path, err)
 	}
@@ -229,6 +255,10 @@ func (e *pipes) accept() (h uintptr, woken bool, err error) {
 		}
 		h, err := e.take(i)
 		e.mu.Unlock()
+		if h != 0 && e.restricted && !sameSession(windows.Handle(h), e.session) {
+			closeHandle(h)
+			continue
+		}
 		if h != 0 || err != nil {
 			return h, false, err
 		}

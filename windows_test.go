@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"regexp"
 	"sync"
 	"testing"
 	"time"
@@ -221,7 +222,7 @@ func TestWindowsDialErrors(t *testing.T) {
 	expect(t, err, localipc.ErrNotFound, ipcerr.VERR_FILE_NOT_FOUND, "Dial of no server")
 	assert.ErrorIs(t, err, windows.ERROR_FILE_NOT_FOUND, "the Win32 code stays reachable")
 	_, err = localipc.Dial(uniqueName(t), localipc.RestrictToUser)
-	expect(t, err, localipc.ErrNotSupported, ipcerr.VERR_NOT_SUPPORTED, "RestrictToUser")
+	expect(t, err, localipc.ErrNotFound, ipcerr.VERR_FILE_NOT_FOUND, "Dial of no restricted server")
 }
 
 func TestWindowsNativeName(t *testing.T) {
@@ -230,17 +231,26 @@ func TestWindowsNativeName(t *testing.T) {
 	path, err := localipc.Path(name, localipc.NativeName)
 	require.NoError(t, err)
 	assert.Equal(t, name, path)
-	srv, err := localipc.Listen(name, localipc.NativeName)
-	require.NoError(t, err)
-	defer srv.Close()
+	checkRoundTrip(t, name, localipc.NativeName, localipc.NativeName|localipc.AllowIdentification, "native")
+}
+
+// checkRoundTrip listens on name with flags, dials it with dialFlags, checks
+// a round trip between the two ends, and returns the server; all three are
+// closed at cleanup.
+func checkRoundTrip(t *testing.T, name string, flags, dialFlags localipc.Flags, msg string) *localipc.Server {
+	t.Helper()
+	srv, err := localipc.Listen(name, flags)
+	require.NoError(t, err, "Listen")
+	t.Cleanup(func() { srv.Close() })
 	accepted := acceptAsync(srv)
-	c, err := localipc.Dial(name, localipc.NativeName|localipc.AllowIdentification)
-	require.NoError(t, err)
-	defer c.Close()
+	c, err := localipc.Dial(name, dialFlags)
+	require.NoError(t, err, "Dial")
+	t.Cleanup(func() { c.Close() })
 	s := within(t, accepted, wait, "AcceptSession")
 	require.NotNil(t, s)
-	defer s.Close()
-	roundTrip(t, c, s, "native")
+	t.Cleanup(func() { s.Close() })
+	roundTrip(t, c, s, msg)
+	return srv
 }
 
 func TestWindowsCancelAndCloseWakeAcceptSession(t *testing.T) {
@@ -326,9 +336,7 @@ func TestWindowsNotSupported(t *testing.T) {
 	srv, _ := listen(t, 0)
 	assert.ErrorIs(t, srv.SetAccessMode(0o600), localipc.ErrNotSupported, "SetAccessMode")
 	assert.ErrorIs(t, srv.GrantGroupAccess(0), localipc.ErrNotSupported, "GrantGroupAccess")
-	_, err := localipc.Listen(uniqueName(t), localipc.RestrictToUser)
-	assert.ErrorIs(t, err, localipc.ErrNotSupported, "RestrictToUser")
-	_, err = localipc.Listen(uniqueName(t), 0, localipc.WithAccessMode(0o600))
+	_, err := localipc.Listen(uniqueName(t), 0, localipc.WithAccessMode(0o600))
 	assert.ErrorIs(t, err, localipc.ErrNotSupported, "WithAccessMode")
 	_, err = localipc.Serve(uniqueName(t), 0, &funcHandler{})
 	assert.ErrorIs(t, err, localipc.ErrNotSupported, "Serve: the callback face is not on Windows yet")
@@ -359,4 +367,27 @@ func TestWindowsHTTP(t *testing.T) {
 	client.CloseIdleConnections()
 	require.NoError(t, hs.Close())
 	assert.ErrorIs(t, within(t, served, wait, "http.Server.Serve"), http.ErrServerClosed)
+}
+
+// TestWindowsRestrictToUser: IPRT trunk's restricted namespace, a DACL for
+// the logon session, and each end's check of the other. Wine reads the logon
+// id as 0:0 and enforces no DACL, so there only the name's format, and that
+// both ends accept each other, are judged.
+func TestWindowsRestrictToUser(t *testing.T) {
+	noFDLeak(t)
+	name := uniqueName(t)
+	path, err := localipc.Path(name, localipc.RestrictToUser)
+	require.NoError(t, err)
+	assert.Regexp(t, "^"+regexp.QuoteMeta(`\\.\pipe\LOCAL\IPRT-`)+"[0-9A-F]{8}-[0-9A-F]{16}-"+regexp.QuoteMeta(name)+"$", path)
+
+	// The client finds its server in its session, running as its user.
+	srv := checkRoundTrip(t, name, localipc.RestrictToUser, localipc.RestrictToUser, "restricted")
+	assert.Equal(t, path, srv.Addr().String())
+
+	_, err = localipc.Dial(name, 0)
+	expect(t, err, localipc.ErrNotFound, ipcerr.VERR_FILE_NOT_FOUND, "the portable name is not the restricted one")
+
+	native := fmt.Sprintf(`\\.\pipe\localipc-restricted-%d-%d`, os.Getpid(), nameSeq.Add(1))
+	// A native name with the user-only DACL.
+	checkRoundTrip(t, native, localipc.NativeName|localipc.RestrictToUser, localipc.NativeName|localipc.RestrictToUser, "native, restricted")
 }

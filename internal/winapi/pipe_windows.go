@@ -12,6 +12,8 @@ var (
 	ntdll    = windows.NewLazySystemDLL("ntdll.dll")
 
 	procPeekNamedPipe         = kernel32.NewProc("PeekNamedPipe")
+	procGetNamedPipeClientSID = kernel32.NewProc("GetNamedPipeClientSessionId")
+	procGetNamedPipeServerSID = kernel32.NewProc("GetNamedPipeServerSessionId")
 	procGetProcessHandleCount = kernel32.NewProc("GetProcessHandleCount")
 	procWineGetVersion        = ntdll.NewProc("wine_get_version")
 )
@@ -26,6 +28,27 @@ func PeekNamedPipe(h windows.Handle) (avail uint32, err error) {
 		return 0, errnoOf(e)
 	}
 	return avail, nil
+}
+
+// GetNamedPipeClientSessionId returns the Windows session of the client on
+// the server end h.
+func GetNamedPipeClientSessionId(h windows.Handle) (uint32, error) {
+	return sessionID(procGetNamedPipeClientSID, h)
+}
+
+// GetNamedPipeServerSessionId returns the Windows session of the server on
+// the client end h.
+func GetNamedPipeServerSessionId(h windows.Handle) (uint32, error) {
+	return sessionID(procGetNamedPipeServerSID, h)
+}
+
+func sessionID(proc *windows.LazyProc, h windows.Handle) (uint32, error) {
+	var id uint32
+	r, _, e := proc.Call(uintptr(h), uintptr(unsafe.Pointer(&id)))
+	if r == 0 {
+		return 0, errnoOf(e)
+	}
+	return id, nil
 }
 
 // GetProcessHandleCount returns the number of handles the process has open
