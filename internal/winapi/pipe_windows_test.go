@@ -2,6 +2,7 @@ package winapi
 
 import (
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -55,4 +56,13 @@ func TestWineVersion(t *testing.T) {
 	// Either answer is right; it must not change between calls.
 	assert.Equal(t, WineVersion(), WineVersion())
 	t.Logf("Wine: %q", WineVersion())
+}
+
+func TestStructSizes(t *testing.T) {
+	// SYSTEM_HANDLE_TABLE_ENTRY_INFO: 24 bytes on 64-bit Windows, 16 on 32-bit.
+	want := uintptr(16)
+	if unsafe.Sizeof(uintptr(0)) == 8 {
+		want = 24
+	}
+	assert.Equal(t, want, unsafe.Sizeof(systemHandleEntry{}))
 }
