@@ -169,10 +169,13 @@ type addrInUse struct {
 }
 
 func (e *addrInUse) Error() string {
-	return "localipc: listen " + e.path + ": address in use: " + e.err.Error()
+	return "localipc: listen " + e.path + ": address in use (" + windows.ERROR_ACCESS_DENIED.Error() + ")"
 }
+
+// Unwrap gives ErrAddressInUse and the CreateNamedPipe error (an OSError
+// around ERROR_ACCESS_DENIED).
 func (e *addrInUse) Unwrap() []error {
-	return []error{ErrAddressInUse, ipcerr.OSError("CreateNamedPipe", e.path, e.err)}
+	return []error{ErrAddressInUse, e.err}
 }
 
 // arm creates a pipe instance and starts its overlapped connect on ev.
