@@ -35,6 +35,9 @@ func TestPeekNamedPipe(t *testing.T) {
 }
 
 func TestFileHandleCount(t *testing.T) {
+	if v := WineVersion(); v != "" {
+		t.Skipf("Wine %s: the handle-table query crashes its wineserver in about one run in four", v)
+	}
 	before, err := FileHandleCount()
 	require.NoError(t, err)
 	var r, w windows.Handle
