@@ -57,6 +57,7 @@ func TestDependencies(t *testing.T) {
 // too.
 func deps(t *testing.T, pkg string) []string {
 	t.Helper()
+	skipUnderWine(t, "the host's go command does not run inside Wine")
 	seen := map[string]bool{}
 	for _, goos := range []string{"linux", "darwin", "freebsd", "netbsd", "openbsd", "windows"} {
 		// -e: a package with files for some systems only (internal/winapi) is

@@ -29,7 +29,7 @@ func DialContext(ctx context.Context, name string, flags Flags, opts ...Option) 
 	if err != nil {
 		return nil, err
 	}
-	h, err := dial(ctx, path)
+	h, err := dial(ctx, path, flags)
 	if err != nil {
 		return nil, err
 	}

@@ -1,8 +1,8 @@
 // Package localipc is local inter-process communication for Go with the API
 // and the behaviour of VirtualBox IPRT's RTLocalIpc: Unix domain sockets on
-// Linux, the BSDs and macOS (named pipes on Windows are a later port), under
-// the same names on disk, so that a Go program can replace an IPRT program or
-// talk to one. Every Server is also a net.Listener and every Session a
+// Linux, the BSDs and macOS, named pipes on Windows (the blocking face; see
+// "Windows" below), under IPRT's names, so that a Go program can replace an
+// IPRT program or talk to one. Every Server is also a net.Listener and every Session a
 // net.Conn, so net/http, gRPC, bufio and io.Copy run over them unchanged.
 //
 // # From IPRT to Go
@@ -99,6 +99,39 @@
 // after bind(2) and before listen(2). A connect to a socket that is not
 // listening is refused, so no client can get in under the umask's mode, the
 // window that IPRT's SetAccessMode after creation leaves open.
+//
+// # Windows
+//
+// A portable name N is the pipe \\.\pipe\IPRT-N, a native name the pipe
+// named as given. Servers make byte-mode duplex pipes that refuse remote
+// clients, with IPRT's default security descriptor (no DACL of its own: the
+// creating token's default DACL applies), and keep four instances waiting
+// for clients, so that a burst connects while no AcceptSession runs (IPRT
+// keeps one). The first instance has FILE_FLAG_FIRST_PIPE_INSTANCE: a name
+// another server holds is ErrAddressInUse, which also matches
+// ERROR_ACCESS_DENIED (IPRT reports VERR_ACCESS_DENIED; Status says
+// VERR_NET_ADDRESS_IN_USE, as on Unix). Dial opens the pipe overlapped with
+// SECURITY_SQOS_PRESENT and SECURITY_ANONYMOUS, or SECURITY_IDENTIFICATION
+// with AllowIdentification, as IPRT trunk, and retries ERROR_PIPE_BUSY until
+// its context ends (IPRT fails at once with VERR_PIPE_BUSY). A session is an
+// os.File over the overlapped handle, on Go's runtime completion port:
+// deadlines, Cancel and Close work as on Unix.
+//
+//	IPRT                                  localipc on Windows               differs
+//	RTLocalIpcSessionReadNB               (*Session).ReadNB                 PeekNamedPipe, then a read of what is there, as IPRT
+//	RTLocalIpcSessionWaitForData          (*Session).WaitForData            PeekNamedPipe and zero-byte reads, as IPRT; no zero-byte read is left pending
+//	(no IPRT call)                        (*Session).CloseWrite             ErrNotSupported: a byte-mode pipe has no half-close
+//	RTLocalIpcSessionQueryProcess         (*Session).PeerPID                GetNamedPipeClientProcessId / GetNamedPipeServerProcessId
+//	RTLocalIpcSessionQueryUserId/GroupId  (*Session).PeerUID / PeerGID      ErrNotSupported: a Windows user is a SID
+//	RTLocalIpcSessionVerifySameUser       (*Session).VerifySameUser         the peer process's token user against ours, on both ends (IPRT's server
+//	                                                                        impersonates the client instead, so an anonymous client fails there)
+//	RTLocalIpcServerSetAccessMode         (*Server).SetAccessMode           ErrNotSupported, and so are GrantGroupAccess, WithAccessMode, WithGroupAccess
+//	RTLOCALIPC_FLAGS_RESTRICT_TO_USER     RestrictToUser                    as IPRT trunk: a portable name is \\.\pipe\LOCAL\IPRT-<session>-<logon id>-N
+//	                                                                        (hex digits taken for upper case); the pipes' DACL lets in only the logon
+//	                                                                        session and SYSTEM; a client checks the server's Windows session and user
+//	                                                                        (ErrAccessDenied); a server drops a client of another Windows session and
+//	                                                                        waits on (IPRT returns VERR_TRY_AGAIN)
+//	(callback face)                       Serve, Dial WithHandler           ErrNotSupported until the completion-port reactor lands
 //
 // # Metrics
 //

@@ -13,6 +13,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"testing"
 	"time"
 
@@ -77,6 +78,9 @@ func TestIPRTConnection(t *testing.T) {
 				var flags localipc.Flags
 				name := uniqueName(t)
 				if restricted {
+					if runtime.GOOS == "windows" {
+						t.Skip("this case sets up the POSIX restricted namespace (a runtime directory, a squatter in /tmp); Windows' LOCAL\\IPRT- namespace is TestWindowsRestrictToUser's")
+					}
 					flags = localipc.RestrictToUser
 					// As IPRT's testcase: a private runtime directory, and a
 					// directory squatting on the classic path that must not
@@ -301,6 +305,7 @@ func clientWait(name string, flags localipc.Flags, _ bool) error {
 const maxDataMsg = 1 << 20
 
 func TestIPRTDataIntegrity(t *testing.T) {
+	skipUnderWine(t, "IPRT's round 0 sends up to a MiB in one-byte writes, each a wineserver round trip: over three minutes")
 	runIPRTCase(t, "data", 3*time.Minute, func(s *localipc.Session) error {
 		rounds := uint32(32 + rand.IntN(1024-32+1))
 		if err := writeUint32(s, rounds); err != nil {

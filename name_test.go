@@ -215,7 +215,10 @@ func TestPathRestrictToUserWindows(t *testing.T) {
 	if runtime.GOOS != "windows" {
 		t.Skip("Unix placement is in name_unix_test.go")
 	}
+	// IPRT trunk: the logon session's namespace, with our session and logon
+	// ids (windows_test.go checks the digits' format).
 	got, err := Path("x", RestrictToUser)
-	assert.ErrorIs(t, err, ErrNotSupported)
-	assert.Empty(t, got)
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(got, `\\.\pipe\LOCAL\IPRT-`), got)
+	assert.True(t, strings.HasSuffix(got, "-x"), got)
 }

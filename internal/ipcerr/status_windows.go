@@ -31,4 +31,13 @@ var errnoTable = []errnoStatus{
 	// IPRT reads an aborted overlapped operation as an interrupted call.
 	{windows.ERROR_OPERATION_ABORTED, VERR_INTERRUPTED},
 	{windows.ERROR_CANCELLED, VERR_CANCELLED},
+	// What any Win32 call can run out of or be handed wrongly.
+	{windows.ERROR_TOO_MANY_OPEN_FILES, VERR_TOO_MANY_OPEN_FILES},
+	{windows.ERROR_NOT_ENOUGH_MEMORY, VERR_NO_MEMORY},
+	{windows.ERROR_OUTOFMEMORY, VERR_NO_MEMORY},
+	{windows.ERROR_INVALID_PARAMETER, VERR_INVALID_PARAMETER},
+	{windows.ERROR_NOT_SUPPORTED, VERR_NOT_SUPPORTED},
+	{windows.ERROR_INVALID_FLAGS, VERR_INVALID_FLAGS},
+	{windows.ERROR_NOACCESS, VERR_INVALID_POINTER},
+	{windows.ERROR_BUSY, VERR_RESOURCE_BUSY},
 }

@@ -1,6 +1,8 @@
 package session_test
 
 import (
+	"errors"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -178,6 +180,9 @@ type attachment struct {
 func newBed(t testing.TB, loops int) *bed {
 	t.Helper()
 	r, err := reactor.New(reactor.WithLoops(loops))
+	if errors.Is(err, ipcerr.ErrNotSupported) {
+		t.Skip("the callback face needs the reactor, which this system does not have yet")
+	}
 	require.NoError(t, err)
 	b := &bed{t: t, r: r}
 	t.Cleanup(func() {
@@ -226,6 +231,17 @@ func limits(low, high int) session.Limits {
 	lim := session.DefaultLimits
 	lim.LowWater, lim.HighWater = low, high
 	return lim
+}
+
+// noHalfClose is why a test of CloseWrite skips on Windows.
+const noHalfClose = "a byte-mode pipe has no half-close: CloseWrite is ErrNotSupported on Windows"
+
+// skipOnWindows skips the rest of the test on Windows, saying why.
+func skipOnWindows(t testing.TB, why string) {
+	t.Helper()
+	if runtime.GOOS == "windows" {
+		t.Skip(why)
+	}
 }
 
 // isErr asserts that err is want under errors.Is and that IPRT code sees

@@ -46,3 +46,6 @@ func fillSendBuffer(t testing.TB, rc syscall.RawConn) int {
 	require.NoError(t, werr)
 	return total
 }
+
+// writeToClosedPeer is the errno of a Write whose peer has closed.
+var writeToClosedPeer error = unix.EPIPE

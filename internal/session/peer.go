@@ -41,6 +41,9 @@ func (s *Session) PeerPID() (int, error) {
 // (RTLocalIpcSessionQueryUserId), or -1 and an error. Any goroutine.
 func (s *Session) PeerUID() (int, error) {
 	cred, err := s.peerCred()
+	if err == nil {
+		err = cred.IDErr
+	}
 	if err != nil {
 		return -1, err
 	}
@@ -51,6 +54,9 @@ func (s *Session) PeerUID() (int, error) {
 // (RTLocalIpcSessionQueryGroupId), or -1 and an error. Any goroutine.
 func (s *Session) PeerGID() (int, error) {
 	cred, err := s.peerCred()
+	if err == nil {
+		err = cred.IDErr
+	}
 	if err != nil {
 		return -1, err
 	}
@@ -58,13 +64,21 @@ func (s *Session) PeerGID() (int, error) {
 }
 
 // VerifySameUser returns nil if the peer runs as our effective user and
-// ErrAccessDenied if not (RTLocalIpcSessionVerifySameUser). Any goroutine.
+// ErrAccessDenied if not (RTLocalIpcSessionVerifySameUser); on Windows the
+// user is the peer process's token user. Any goroutine.
 func (s *Session) VerifySameUser() error {
-	uid, err := s.PeerUID()
-	if err != nil {
+	cred, err := s.peerCred()
+	switch {
+	case err != nil:
 		return err
-	}
-	if uid != os.Geteuid() {
+	case cred.SameUser != nil:
+		if !*cred.SameUser {
+			return ipcerr.ErrAccessDenied
+		}
+		return nil
+	case cred.IDErr != nil:
+		return cred.IDErr
+	case cred.UID != os.Geteuid():
 		return ipcerr.ErrAccessDenied
 	}
 	return nil

@@ -29,6 +29,13 @@ type Cred struct {
 	PID, UID, GID int
 	// PIDErr is set when this system cannot tell the pid; PID is -1 then.
 	PIDErr error
+	// IDErr is set when this system cannot tell the uid and gid (Windows,
+	// where a user is a SID); UID and GID are -1 then.
+	IDErr error
+	// SameUser, where users are not told apart by uid (Windows: by the
+	// token's user SID), says whether the peer runs as our user; nil where
+	// the uid says it.
+	SameUser *bool
 }
 
 // noCred is what PeerCred returns with an error: no field is valid.

@@ -34,9 +34,13 @@ func Async[T any](f func() T) <-chan T {
 	return ch
 }
 
-// OpenFDs counts the process's open descriptors (Linux: /proc/self/fd).
+// OpenFDs counts the process's open descriptors (Linux: /proc/self/fd;
+// Windows: its handles, fds_windows.go).
 func OpenFDs(t testing.TB) int {
 	t.Helper()
+	if n, ok := openHandles(t); ok {
+		return n
+	}
 	ents, err := os.ReadDir("/proc/self/fd")
 	require.NoError(t, err)
 	return len(ents)

@@ -1,0 +1,237 @@
+package session
+
+import (
+	"errors"
+	"io"
+	"os"
+	"runtime"
+	"syscall"
+	"time"
+
+	"github.com/localipc/localipc/internal/ipcerr"
+	"github.com/localipc/localipc/internal/sock"
+	"github.com/localipc/localipc/internal/winapi"
+	"golang.org/x/sys/windows"
+)
+
+// conn is the blocking face's handle on Windows: an os.File over an
+// overlapped pipe handle, which os.NewFile puts on Go's runtime completion
+// port (Go 1.25 and later), so that f.Read and f.Write park the goroutine,
+// not a thread, deadlines work, and Close cancels the I/O in flight and waits
+// for it before the handle goes. Two rules keep it so: the handle is on no
+// other completion port when New sees it, and nothing here calls f.Fd(),
+// which would take it off the runtime's port. RawConn.Read and Write are not
+// used either: on Windows their wait is a socket's. What is neither a read
+// nor a write (PeekNamedPipe, the peer's pid) runs under Control.
+type conn struct {
+	f  *os.File
+	rc syscall.RawConn
+}
+
+// writeChunk bounds one WriteFile: a write the pipe cannot take whole pends
+// until the peer reads, and one cut short by a deadline or Cancel reports the
+// chunks that went, which a single huge WriteFile might not.
+const writeChunk = 64 << 10
+
+func (c *conn) init(fd uintptr) error {
+	c.f = os.NewFile(fd, "localipc")
+	rc, err := c.f.SyscallConn()
+	if err == nil {
+		// A handle the runtime's port refused (it was on another port
+		// already) does synchronous I/O with no deadlines, and a blocking
+		// call on it could not be cancelled.
+		err = c.f.SetDeadline(time.Time{})
+	}
+	if err != nil {
+		c.f.Close()
+		return err
+	}
+	c.rc = rc
+	return nil
+}
+
+// split tells what os.File reported apart: the poller's error (a deadline,
+// the file closed) and the system call's (the Win32 code).
+func split(err error) (perr, serr error) {
+	if err == nil {
+		return nil, nil
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, os.ErrClosed) {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			return pe.Err, nil
+		}
+		return err, nil
+	}
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return nil, errno
+	}
+	return nil, err
+}
+
+// read makes one read of at least one byte, parking until there is one; 0
+// bytes at the end of the stream (os.File reports ERROR_BROKEN_PIPE on a pipe
+// as io.EOF).
+func (c *conn) read(p []byte) (n int, perr, serr error) {
+	n, err := c.f.Read(p)
+	if err == io.EOF {
+		return 0, nil, nil
+	}
+	perr, serr = split(err)
+	return n, perr, serr
+}
+
+// avail asks the pipe how many bytes a read would find (PeekNamedPipe under
+// Control, which never blocks). eof: the peer is gone and nothing is left.
+func (c *conn) avail() (n uint32, eof bool, perr, serr error) {
+	perr = c.rc.Control(func(fd uintptr) { n, serr = winapi.PeekNamedPipe(windows.Handle(fd)) })
+	if serr == windows.ERROR_BROKEN_PIPE {
+		return 0, true, perr, nil
+	}
+	return n, false, perr, serr
+}
+
+// readNow reads what has arrived, without waiting, as IPRT's ReadNB does:
+// PeekNamedPipe, errWouldBlock when nothing is there, else a read of no more
+// than is there, which completes at once.
+func (c *conn) readNow(p []byte) (n int, perr, serr error) {
+	avail, eof, perr, serr := c.avail()
+	switch {
+	case perr != nil || serr != nil || eof:
+		return 0, perr, serr
+	case avail == 0:
+		return 0, nil, errWouldBlock
+	}
+	return c.read(p[:min(int(avail), len(p))])
+}
+
+// write writes all of p, parking while the pipe is full; n is what went.
+func (c *conn) write(p []byte) (n int, perr, serr error) {
+	for n < len(p) {
+		m, err := c.f.Write(p[n:min(len(p), n+writeChunk)])
+		n += m
+		if err != nil {
+			perr, serr = split(err)
+			return n, perr, serr
+		}
+	}
+	return n, nil, nil
+}
+
+// peek reports whether a read would return data or the end of the stream,
+// consuming nothing, as IPRT's WaitForData does: PeekNamedPipe; with wait
+// and nothing there, a zero-byte read (an overlapped ReadFile of nothing on
+// the runtime's port, which completes when data arrives or the pipe breaks)
+// under the read deadline, then PeekNamedPipe again. A zero-byte read may
+// complete with nothing to read, hence the loop.
+func (c *conn) peek(wait bool) (st peekState, perr, serr error) {
+	var readErr error // what the last zero-byte read failed with
+	for i := 1; ; i++ {
+		avail, eof, perr, serr := c.avail()
+		switch {
+		case perr != nil:
+			return peekNothing, perr, nil
+		case eof:
+			return peekEOF, nil, nil
+		case serr != nil:
+			return peekNothing, nil, serr
+		case avail > 0:
+			return peekData, nil, nil
+		case !wait:
+			return peekNothing, nil, errWouldBlock
+		case readErr != nil:
+			// The read failed and the pipe still has nothing: report the
+			// read's error rather than try again for ever.
+			return peekNothing, nil, readErr
+		}
+		_, err := c.f.Read(nil)
+		if perr, serr := split(err); perr != nil {
+			return peekNothing, perr, nil
+		} else {
+			readErr = serr
+		}
+		if i%10 == 0 {
+			runtime.Gosched() // IPRT yields after ten rounds, too
+		}
+	}
+}
+
+func (c *conn) setReadDeadline(t time.Time) error  { return c.f.SetReadDeadline(t) }
+func (c *conn) setWriteDeadline(t time.Time) error { return c.f.SetWriteDeadline(t) }
+
+// interrupt wakes every call parked on the handle (see Interrupt).
+func (c *conn) interrupt() { Interrupt(c.f) }
+
+// closeWrite: a byte-mode pipe has no half-close (a zero-length write is not
+// delivered, and DisconnectNamedPipe drops what the peer has not read yet).
+func (c *conn) closeWrite() (perr, serr error) {
+	return nil, ipcerr.ErrNotSupported
+}
+
+// peerCred returns the peer's process id, as the pipe recorded it: the
+// client's on the server end, the server's on the client end, and whether
+// that process runs as our user (its token's user SID, as IPRT's client
+// checks its server). A user on Windows is a SID, not a uid, so UID and GID
+// are -1 with IDErr set.
+func (c *conn) peerCred() (cred sock.Cred, perr, serr error) {
+	perr = c.rc.Control(func(fd uintptr) { cred, serr = pipePeerCred(windows.Handle(fd)) })
+	return cred, perr, serr
+}
+
+// pipePeerCred is peerCred for a pipe handle.
+func pipePeerCred(h windows.Handle) (sock.Cred, error) {
+	var flags uint32
+	if err := windows.GetNamedPipeInfo(h, &flags, nil, nil, nil); err != nil {
+		return sock.Cred{PID: -1, UID: -1, GID: -1}, err
+	}
+	var pid uint32
+	var err error
+	if flags&windows.PIPE_SERVER_END != 0 {
+		err = windows.GetNamedPipeClientProcessId(h, &pid)
+	} else {
+		err = windows.GetNamedPipeServerProcessId(h, &pid)
+	}
+	cred := sock.Cred{PID: int(pid), UID: -1, GID: -1, IDErr: ipcerr.ErrNotSupported}
+	if err != nil {
+		cred.PID, cred.PIDErr = -1, err
+	}
+	same := err == nil && sameUserAs(pid)
+	cred.SameUser = &same
+	return cred, nil
+}
+
+// sameUserAs reports whether process pid runs as our token's user. A process
+// we cannot open or whose token we cannot read is taken for another user's:
+// VerifySameUser then says ErrAccessDenied, which is what it must not get
+// wrong the other way.
+func sameUserAs(pid uint32) bool {
+	p, err := windows.OpenProcess(windows.PROCESS_QUERY_LIMITED_INFORMATION, false, pid)
+	if err != nil {
+		return false
+	}
+	defer windows.CloseHandle(p)
+	var tok windows.Token
+	if err := windows.OpenProcessToken(p, windows.TOKEN_QUERY, &tok); err != nil {
+		return false
+	}
+	defer tok.Close()
+	peer, err := tok.GetTokenUser()
+	if err != nil {
+		return false
+	}
+	own, err := windows.GetCurrentProcessToken().GetTokenUser()
+	return err == nil && windows.EqualSid(peer.User.Sid, own.User.Sid)
+}
+
+// PeerCredOf is peerCred for a handle that is not a session yet: the server's
+// peer check runs on it before AcceptSession hands it over.
+func PeerCredOf(h uintptr) (sock.Cred, error) { return pipePeerCred(windows.Handle(h)) }
+
+// rawConn gives Control (the handle, for calls of the caller's own); its Read
+// and Write are the runtime's for sockets and do not work on a pipe.
+func (c *conn) rawConn() syscall.RawConn { return c.rc }
+
+// close cancels what is in flight on the handle, waits for it, and closes
+// the handle; parked calls wake with an error.
+func (c *conn) close() error { return c.f.Close() }
