@@ -29,6 +29,11 @@ func DialContext(ctx context.Context, name string, flags Flags, opts ...Option) 
 	if err != nil {
 		return nil, err
 	}
+	if o.handler != nil {
+		if err := session.CallbackFace(); err != nil {
+			return nil, err // before connecting: the server would see a session end at once
+		}
+	}
 	h, err := dial(ctx, path, flags)
 	if err != nil {
 		return nil, err

@@ -36,6 +36,9 @@ func Serve(name string, flags Flags, h Handler, opts ...Option) (*Server, error)
 	if h == nil {
 		return nil, fmt.Errorf("localipc: Serve needs a Handler")
 	}
+	if err := session.CallbackFace(); err != nil {
+		return nil, err
+	}
 	o := collectOptions(opts)
 	r, err := o.reactorOf()
 	if err != nil {

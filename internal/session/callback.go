@@ -200,10 +200,15 @@ func (c *evConn) tidy() {
 // Attach makes a session of a connected, non-blocking, close-on-exec socket
 // served by cfg.Handler on loop l. It returns at once; OnOpen runs on the
 // loop. The session owns fd from then on. An error means the loop is
-// closing: fd is closed, no callback runs and the tracker hears nothing.
+// closing, or that this system has no callback face yet (CallbackFace): fd
+// is closed, no callback runs and the tracker hears nothing.
 // Place sessions with l's reactor's Least: Attach counts the session in the
 // loop's load at once.
 func Attach(fd uintptr, addrs *Addrs, l *reactor.Loop, cfg *Config) (*Session, error) {
+	if err := CallbackFace(); err != nil {
+		closeHandle(fd)
+		return nil, err
+	}
 	s := &Session{addrs: addrs}
 	s.refs.Store(1)
 	c := &evConn{s: s, ls: stateOf(l), cfg: cfg, h: fd}
@@ -214,7 +219,7 @@ func Attach(fd uintptr, addrs *Addrs, l *reactor.Loop, cfg *Config) (*Session, e
 	}
 	if err := l.Post(c.open); err != nil {
 		l.AddLoad(-1)
-		c.closeHandle(fd)
+		closeHandle(fd)
 		c.h = noHandle
 		s.destroyed.Store(true)
 		if cfg.Tracker != nil {
@@ -603,7 +608,7 @@ func (c *evConn) end(err error) {
 		c.in = nil
 	}
 	c.cfg.Handler.OnClose(c.s, err)
-	c.closeHandle(h)
+	closeHandle(h)
 	if c.cfg.Tracker != nil {
 		c.cfg.Tracker.Gone(c.s)
 	}

@@ -32,7 +32,11 @@ func (c *evConn) send(p []byte) (int, error) {
 	return n, err
 }
 
-func (c *evConn) closeHandle(h uintptr) { sock.Close(int(h)) }
+// CallbackFace reports whether sessions can be served by callbacks here:
+// on Unix they can.
+func CallbackFace() error { return nil }
+
+func closeHandle(h uintptr) { sock.Close(int(h)) }
 
 func (c *evConn) shutdownWriteOf(h uintptr) error { return sock.ShutdownWrite(int(h)) }
 
