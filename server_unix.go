@@ -5,7 +5,6 @@ package localipc
 import (
 	"os"
 	"syscall"
-	"time"
 
 	"github.com/localipc/localipc/internal/ipcerr"
 	"github.com/localipc/localipc/internal/session"
@@ -43,14 +42,8 @@ func listen(path string, flags Flags, o *options, parkable bool) (endpoint, erro
 	if !parkable {
 		return e, nil
 	}
-	e.f = os.NewFile(uintptr(fd), path)
-	e.rc, err = e.f.SyscallConn()
-	if err == nil {
-		err = e.f.SetReadDeadline(time.Time{}) // fails if the runtime poller refused it
-	}
-	if err != nil {
+	if e.f, e.rc, err = sock.OpenPolled(uintptr(fd), path); err != nil {
 		sock.Unlink(path, ino)
-		e.f.Close()
 		return endpoint{}, err
 	}
 	return e, nil

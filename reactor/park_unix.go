@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/localipc/localipc/internal/sock"
 	"golang.org/x/sys/unix"
 )
 
@@ -39,15 +40,8 @@ func newParker(queueFD uintptr, poll func() int) (*parker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reactor: dup kernel queue fd: %w", err)
 	}
-	f := os.NewFile(uintptr(dup), "localipc-reactor")
-	rc, err := f.SyscallConn()
-	if err == nil {
-		// A file the runtime poller refused has no deadlines; parking on it
-		// would block a thread, which is exactly what this mode avoids.
-		err = f.SetReadDeadline(time.Time{})
-	}
+	f, rc, err := sock.OpenPolled(uintptr(dup), "localipc-reactor")
 	if err != nil {
-		f.Close()
 		return nil, fmt.Errorf("reactor: kernel queue is not pollable by the runtime: %w", err)
 	}
 	p := &parker{f: f, rc: rc, poll: poll}

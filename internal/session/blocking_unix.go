@@ -39,18 +39,11 @@ type conn struct {
 }
 
 func (c *conn) init(fd uintptr) error {
-	c.f = os.NewFile(fd, "localipc")
-	rc, err := c.f.SyscallConn()
-	if err == nil {
-		// A descriptor the runtime poller refused has no deadlines, and a
-		// blocking call on it could not be cancelled.
-		err = c.f.SetDeadline(time.Time{})
-	}
+	f, rc, err := sock.OpenPolled(fd, "localipc")
 	if err != nil {
-		c.f.Close()
 		return err
 	}
-	c.rc = rc
+	c.f, c.rc = f, rc
 	c.readFn = c.readOnce
 	c.readNowFn = c.readNowOnce
 	c.peekFn = c.peekOnce

@@ -34,19 +34,12 @@ type conn struct {
 const writeChunk = 64 << 10
 
 func (c *conn) init(fd uintptr) error {
-	c.f = os.NewFile(fd, "localipc")
-	rc, err := c.f.SyscallConn()
-	if err == nil {
-		// A handle the runtime's port refused (it was on another port
-		// already) does synchronous I/O with no deadlines, and a blocking
-		// call on it could not be cancelled.
-		err = c.f.SetDeadline(time.Time{})
-	}
+	// The runtime's port refuses a handle that is on another port already.
+	f, rc, err := sock.OpenPolled(fd, "localipc")
 	if err != nil {
-		c.f.Close()
 		return err
 	}
-	c.rc = rc
+	c.f, c.rc = f, rc
 	return nil
 }
 

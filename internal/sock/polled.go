@@ -1,0 +1,26 @@
+package sock
+
+import (
+	"os"
+	"syscall"
+	"time"
+)
+
+// OpenPolled makes an os.File of fd (a descriptor, or an overlapped handle
+// on Windows) on Go's runtime poller, and returns it with its RawConn. A
+// descriptor the runtime refused would have no deadlines: a call blocked on
+// it could be neither cancelled nor timed out, and a loop parked on it would
+// hold a thread. OpenPolled then closes the file and returns the error. The
+// file owns fd from then on, also when OpenPolled fails.
+func OpenPolled(fd uintptr, name string) (*os.File, syscall.RawConn, error) {
+	f := os.NewFile(fd, name)
+	rc, err := f.SyscallConn()
+	if err == nil {
+		err = f.SetDeadline(time.Time{}) // fails if the runtime refused f
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, rc, nil
+}
