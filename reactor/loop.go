@@ -504,25 +504,19 @@ func (l *Loop) dispatch(evs []event) {
 		s := &l.slots[e.tok.slot]
 		// A handler earlier in this batch may have unregistered this handle
 		// and registered a reused number in the same slot: the generation
-		// tells the two apart. A draining slot keeps its generation until
-		// the poller releases it, and its owner is gone.
-		if s.gen != e.tok.gen {
-			l.stats.stale.Add(1)
+		// tells the two apart. Only a draining slot, whose owner is gone
+		// and which keeps its generation until then, is ever released.
+		if s.gen == e.tok.gen && s.owner != nil {
+			l.stats.events.Add(1)
+			s.owner.OnEvents(e.ev)
 			continue
 		}
-		if e.ev&released != 0 {
-			if s.draining {
-				l.draining--
-				l.free1(e.tok.slot)
-			}
+		if s.gen == e.tok.gen && s.draining && e.ev&released != 0 {
+			l.draining--
+			l.free1(e.tok.slot)
 			continue
 		}
-		if s.owner == nil {
-			l.stats.stale.Add(1)
-			continue
-		}
-		l.stats.events.Add(1)
-		s.owner.OnEvents(e.ev)
+		l.stats.stale.Add(1)
 	}
 }
 
