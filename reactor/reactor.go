@@ -10,6 +10,7 @@ package reactor
 
 import (
 	"errors"
+	"fmt"
 	"runtime"
 	"sync"
 
@@ -52,6 +53,16 @@ func (m WaitMode) String() string {
 	return "unknown"
 }
 
+// DefaultWaitMode is the wait mode of New without WithWaitMode, and of
+// Default's reactor.
+const DefaultWaitMode = WaitNetpoll
+
+// waitModes is how many wait modes there are: the valid ones are below it.
+const waitModes = 3
+
+// valid reports whether m is one of the wait modes.
+func (m WaitMode) valid() bool { return m >= 0 && m < waitModes }
+
 type config struct {
 	loops      int
 	waitMode   WaitMode
@@ -65,7 +76,7 @@ type Option func(*config)
 // WithLoops sets the number of loops; n <= 0 means GOMAXPROCS.
 func WithLoops(n int) Option { return func(c *config) { c.loops = n } }
 
-// WithWaitMode sets how idle loops wait (default WaitNetpoll).
+// WithWaitMode sets how idle loops wait (default DefaultWaitMode).
 func WithWaitMode(m WaitMode) Option { return func(c *config) { c.waitMode = m } }
 
 // WithTaskBudget sets how many posted tasks a loop runs per iteration before
@@ -84,19 +95,24 @@ const defaultTaskBudget = 256
 // goroutine.
 type Reactor struct {
 	loops     []*Loop
+	mode      WaitMode
+	shared    bool // one of Shared's: never closed
 	closeOnce sync.Once
 }
 
 // New starts a reactor. Its loops run until Close.
 func New(opts ...Option) (*Reactor, error) {
-	cfg := config{taskBudget: defaultTaskBudget, newPoller: newPoller}
+	cfg := config{waitMode: DefaultWaitMode, taskBudget: defaultTaskBudget, newPoller: newPoller}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if !cfg.waitMode.valid() {
+		return nil, fmt.Errorf("reactor: unknown wait mode %d", int(cfg.waitMode))
 	}
 	if cfg.loops <= 0 {
 		cfg.loops = runtime.GOMAXPROCS(0)
 	}
-	r := &Reactor{}
+	r := &Reactor{mode: cfg.waitMode}
 	for i := 0; i < cfg.loops; i++ {
 		l, err := newLoop(i, &cfg)
 		if err != nil {
@@ -112,20 +128,40 @@ func New(opts ...Option) (*Reactor, error) {
 	return r, nil
 }
 
-var defaultReactor struct {
+// shared holds the process-wide reactors, one per wait mode, each started on
+// first use.
+var shared [waitModes]struct {
 	once sync.Once
 	r    *Reactor
 	err  error
 }
 
-// Default returns the process-wide reactor, starting it on first use with one
-// loop per GOMAXPROCS. It is never closed.
-func Default() (*Reactor, error) {
-	defaultReactor.once.Do(func() {
-		defaultReactor.r, defaultReactor.err = New()
+// Shared returns the process-wide reactor whose loops wait in mode m,
+// starting it on first use with one loop per GOMAXPROCS. It is never closed.
+// A process that serves in two modes has two such reactors; most use one.
+// Any goroutine.
+func Shared(m WaitMode) (*Reactor, error) {
+	if !m.valid() {
+		return nil, fmt.Errorf("reactor: unknown wait mode %d", int(m))
+	}
+	s := &shared[m]
+	s.once.Do(func() {
+		s.r, s.err = New(WithWaitMode(m))
+		if s.r != nil {
+			s.r.shared = true
+		}
 	})
-	return defaultReactor.r, defaultReactor.err
+	return s.r, s.err
 }
+
+// Default returns the process-wide reactor of the default wait mode:
+// Shared(DefaultWaitMode). It is never closed.
+func Default() (*Reactor, error) { return Shared(DefaultWaitMode) }
+
+// WaitMode returns how the reactor's loops wait. Any goroutine.
+func (r *Reactor) WaitMode() WaitMode { return r.mode }
+
+var errShared = errors.New("reactor: a process-wide reactor (Default, Shared) cannot be closed")
 
 // Loops returns the reactor's loops, in index order.
 func (r *Reactor) Loops() []*Loop { return r.loops }
@@ -158,8 +194,8 @@ func (r *Reactor) Stats() []LoopStats {
 // to their owners and stay open. A second Close returns ErrClosed. Close must
 // not be called from a loop goroutine, which would wait for itself.
 func (r *Reactor) Close() error {
-	if r == defaultReactor.r {
-		return errors.New("reactor: the default reactor cannot be closed")
+	if r.shared {
+		return errShared
 	}
 	err := ErrClosed
 	r.closeOnce.Do(func() {
