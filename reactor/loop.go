@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/localipc/localipc/internal/ipcerr"
+	"golang.org/x/sys/cpu"
 )
 
 // Handler receives the readiness of one registered fd. OnEvents runs on the
@@ -71,14 +72,20 @@ type Loop struct {
 	attachOnce sync.Once
 	attachment any // the layer above's, see Attachment
 
-	// Cross-goroutine task queue. wakePending is 1 from the first post after
-	// the loop last took the queue until the loop takes it again, so that a
-	// burst of posts costs one wake-up write, not one per post.
+	// Cross-goroutine task queue, and the counters its posters write: on
+	// cache lines of their own, so that a poster on another CPU does not
+	// take the line of the loop's own counters away from the loop at every
+	// post. wakePending is 1 from the first post after the loop last took
+	// the queue until the loop takes it again, so that a burst of posts
+	// costs one wake-up write, not one per post.
+	_           cpu.CacheLinePad
 	mu          sync.Mutex
 	queue       []func()
 	closed      bool // under mu: no more tasks are accepted
 	wakePending atomic.Uint32
 	stopping    atomic.Bool
+	posted      posterCounters
+	_           cpu.CacheLinePad
 
 	// loop-owned
 	pending  []func() // taken from queue; pending[next:] not run yet (over budget)
@@ -93,11 +100,16 @@ type Loop struct {
 	stats loopCounters
 }
 
+// posterCounters are written by the goroutines that post to a loop.
+type posterCounters struct {
+	wakeWrites atomic.Uint64
+	posts      atomic.Uint64
+}
+
+// loopCounters are written by the loop goroutine only (read by Stats).
 type loopCounters struct {
 	registered atomic.Int64
 	wakeups    atomic.Uint64
-	wakeWrites atomic.Uint64
-	posts      atomic.Uint64
 	events     atomic.Uint64
 	stale      atomic.Uint64
 	tasks      atomic.Uint64
@@ -167,7 +179,7 @@ func (l *Loop) Post(task func()) error {
 		return ipcerr.ErrClosed
 	}
 	l.queue = append(l.queue, task)
-	l.stats.posts.Add(1)
+	l.posted.posts.Add(1)
 	// After the append: if the loop reset wakePending before taking the
 	// queue, this post either is in the queue it takes or sees the reset and
 	// wakes it again, so no task waits for an unrelated wake-up.
@@ -184,7 +196,7 @@ func (l *Loop) wakeLocked() {
 	if l.closed || !l.wakePending.CompareAndSwap(0, 1) {
 		return
 	}
-	l.stats.wakeWrites.Add(1)
+	l.posted.wakeWrites.Add(1)
 	// A failed wake-up cannot be undone: a task is queued and runs at the
 	// latest when the loop shuts down. Nothing to report.
 	l.poller.wake()
@@ -354,9 +366,9 @@ func (l *Loop) Stats() LoopStats {
 		Registered: int(l.stats.registered.Load()),
 		Load:       l.Load(),
 		Timers:     l.timers.count(),
-		Posts:      l.stats.posts.Load(),
+		Posts:      l.posted.posts.Load(),
 		Tasks:      l.stats.tasks.Load(),
-		WakeWrites: l.stats.wakeWrites.Load(),
+		WakeWrites: l.posted.wakeWrites.Load(),
 		Wakeups:    l.stats.wakeups.Load(),
 		Events:     l.stats.events.Load(),
 		Stale:      l.stats.stale.Load(),
@@ -490,15 +502,18 @@ func (l *Loop) resolve(evs []event) {
 var unknownToken = token{slot: ^uint32(0) - 1}
 
 // dispatch hands each event to its registration's owner, and drops (counts
-// as stale) every event whose registration is gone.
+// as stale) every event whose registration is gone. The counters are added
+// once per batch: an atomic add per event would cost more than the rest of
+// the loop's own work on the event.
 func (l *Loop) dispatch(evs []event) {
+	var delivered, stale, wakeups uint64
 	for _, e := range evs {
 		if e.tok == wakeToken {
-			l.stats.wakeups.Add(1)
+			wakeups++
 			continue
 		}
 		if int(e.tok.slot) >= len(l.slots) {
-			l.stats.stale.Add(1)
+			stale++
 			continue
 		}
 		s := &l.slots[e.tok.slot]
@@ -507,7 +522,7 @@ func (l *Loop) dispatch(evs []event) {
 		// tells the two apart. Only a draining slot, whose owner is gone
 		// and which keeps its generation until then, is ever released.
 		if s.gen == e.tok.gen && s.owner != nil {
-			l.stats.events.Add(1)
+			delivered++
 			s.owner.OnEvents(e.ev)
 			continue
 		}
@@ -516,7 +531,16 @@ func (l *Loop) dispatch(evs []event) {
 			l.free1(e.tok.slot)
 			continue
 		}
-		l.stats.stale.Add(1)
+		stale++
+	}
+	if delivered != 0 {
+		l.stats.events.Add(delivered)
+	}
+	if stale != 0 {
+		l.stats.stale.Add(stale)
+	}
+	if wakeups != 0 {
+		l.stats.wakeups.Add(wakeups)
 	}
 }
 
