@@ -169,13 +169,16 @@ type evConn struct {
 	ended       bool   // OnClose has run
 	lingering   bool   // Close is flushing the queue before it closes
 
-	// Under mu, which guards the handle's life for other goroutines (it is
-	// closed under mu, so a writer holding mu never sends on a reused
-	// number) and the output queue.
-	closing bool // Close asked for the end; the loop carries it out
-	mu      sync.Mutex
-	h       uintptr   // the descriptor; noHandle once closed
-	out     *outState // nil while nothing is queued, awaited or due
+	// Written under mu, which guards the handle's life for other goroutines
+	// (it is closed under mu, so a writer holding mu never sends on a reused
+	// number) and the output queue. closing and queuedNow are atomic besides,
+	// so that the loop reads them without mu for every event of a session
+	// that has nothing queued.
+	closing   atomic.Bool  // Close asked for the end; the loop carries it out
+	queuedNow atomic.Int64 // queued(), stored at every change of the queue
+	mu        sync.Mutex
+	h         uintptr   // the descriptor; noHandle once closed
+	out       *outState // nil while nothing is queued, awaited or due
 }
 
 // noHandle marks a closed session's handle: -1 as an fd, and Windows's
@@ -189,6 +192,9 @@ func (c *evConn) state() *outState {
 	}
 	return c.out
 }
+
+// requeued publishes the queue's size after a change. Caller holds mu.
+func (c *evConn) requeued() { c.queuedNow.Store(int64(c.queued())) }
 
 // tidy lets an outState that holds nothing go. Caller holds mu.
 func (c *evConn) tidy() {
@@ -280,14 +286,13 @@ func (c *evConn) readAll(hangUp bool) {
 			}
 			return
 		}
-		c.mu.Lock()
-		closing, over := c.closing, c.queued() >= c.cfg.Limits.HighWater
-		c.mu.Unlock()
-		if closing {
+		// Without mu: a writer racing with this check only moves the pause
+		// (or the close) to the next read.
+		if c.closing.Load() {
 			c.startClose()
 			return
 		}
-		if over {
+		if c.queuedNow.Load() >= int64(c.cfg.Limits.HighWater) {
 			if !c.paused {
 				c.paused = true
 				c.ls.paused.Add(1)
@@ -339,8 +344,17 @@ func (c *evConn) deliver(data []byte) {
 	}
 }
 
-// flush sends queued output, runs on the loop when the socket is writable.
+// flush sends queued output, runs on the loop when the socket is writable:
+// at every event where registrations stay armed, as they report the socket
+// writable with every readable edge.
 func (c *evConn) flush() {
+	// Nothing to do, and nothing to lock, in the common case. A writer that
+	// makes the queue non-empty after this load tries its send again once
+	// it has stored the size (write), so a writable edge skipped here is
+	// never the last one its bytes would get.
+	if c.queuedNow.Load() == 0 && !c.lingering && !c.paused && c.ls.loop.KeepsArmed() {
+		return
+	}
 	c.mu.Lock()
 	err := c.sendQueued()
 	drained := c.queued() <= c.cfg.Limits.LowWater
@@ -360,23 +374,32 @@ func (c *evConn) flush() {
 }
 
 // sendQueued writes the queue to the kernel until it is empty or the kernel
-// is full. Caller holds mu.
+// is full, and then asks for the writable edge. Loop-only (Arm is); caller
+// holds mu.
 func (c *evConn) sendQueued() error {
+	err := c.sendSome()
+	if err == errWouldBlock {
+		c.ls.loop.Arm(c.reg, reactor.Writable)
+		return nil
+	}
+	return err
+}
+
+// sendSome writes what the kernel takes of the queue: errWouldBlock if it
+// took less than all. Any goroutine; caller holds mu.
+func (c *evConn) sendSome() error {
 	if c.queued() == 0 || c.h == noHandle || c.out.inFlight {
 		return nil
 	}
 	n, err := c.send(c.out.pending())
 	c.ls.bytesOut.Add(uint64(n))
 	c.out.consume(n)
+	c.requeued()
 	if n > 0 {
 		c.notify()
 	}
-	switch err {
-	case nil:
-		return nil
-	case errWouldBlock:
-		c.ls.loop.Arm(c.reg, reactor.Writable)
-		return nil
+	if err == nil || err == errWouldBlock {
+		return err
 	}
 	return c.s.sysError("write", err)
 }
@@ -421,7 +444,7 @@ func (c *evConn) usable() error {
 		return ipcerr.ErrClosed
 	case c.s.cancelled.Load():
 		return ipcerr.ErrCancelled
-	case c.closing:
+	case c.closing.Load():
 		return ipcerr.ErrClosed
 	}
 	return nil
@@ -472,9 +495,21 @@ func (c *evConn) write(p []byte) (int, error) {
 	if n < len(p) {
 		// The kernel had no room, now or when the queue began: a writable
 		// edge will come and the loop will flush.
+		wasEmpty := c.queued() == 0
 		c.state().push(p[n:])
+		c.requeued()
 		if q := int64(c.queued()); q > c.ls.queuedMax.Load() {
 			c.ls.queuedMax.Store(q) // a high-water mark: a lost race only understates it by one write
+		}
+		if wasEmpty && c.ls.loop.KeepsArmed() {
+			// The edge may have come between the send that found no room
+			// and the size stored just now, and the loop, seeing an empty
+			// queue, skipped it (flush). Sending again settles it: either
+			// there is room now, or this send fails and the edge that frees
+			// room comes after it, when the loop sees the queue.
+			// An error other than errWouldBlock is the session's end, which
+			// the loop finds at its next event, as for any queued bytes.
+			c.sendSome()
 		}
 	}
 	return len(p), nil
@@ -530,7 +565,7 @@ func hardCap(lim *Limits) int { return 4 * lim.HighWater }
 // Any goroutine.
 func (c *evConn) close() {
 	c.mu.Lock()
-	c.closing = true
+	c.closing.Store(true)
 	c.notify()
 	c.mu.Unlock()
 	// Refused only when the reactor is closing, which ends every session.
@@ -601,6 +636,7 @@ func (c *evConn) end(err error) {
 	if c.out != nil {
 		c.out.drop()
 	}
+	c.requeued()
 	c.notify()
 	c.mu.Unlock()
 	if c.in != nil {
