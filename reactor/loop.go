@@ -66,6 +66,7 @@ type Loop struct {
 	parker *parker // WaitNetpoll on a pollable queue only
 	done   chan struct{}
 	armed  bool          // the poller keepsArmed: Arm has nothing to do
+	ww     writeWatcher  // the poller's, if it reports writability on demand
 	gid    atomic.Uint64 // the loop goroutine's id, for OnLoop
 	load   atomic.Int64  // owners placed here and not gone, see AddLoad
 
@@ -150,6 +151,7 @@ func newLoop(id int, cfg *config) (*Loop, error) {
 		armed:  p.keepsArmed(),
 		events: make([]event, maxEvents),
 	}
+	l.ww, _ = p.(writeWatcher)
 	if p.reportsHandles() {
 		l.byHandle = make(map[uintptr]uint32)
 	}
@@ -224,6 +226,40 @@ var errCallOnLoop = errors.New("reactor: Call from the loop's own goroutine woul
 // before it waits for the next one. Loop goroutine only (from a handler, a
 // timer or a posted task).
 func (l *Loop) Register(h uintptr, owner Handler) (Registration, error) {
+	return l.register(h, owner, false)
+}
+
+// RegisterReader is Register for an owner that writes only now and then:
+// where the poller can (WatchesWritable), the handle reports writability
+// only while WatchWritable has it on, so that each time the peer reads what
+// was sent the loop is not woken for a writable edge nobody needs. Elsewhere
+// it is Register. Loop goroutine only.
+func (l *Loop) RegisterReader(h uintptr, owner Handler) (Registration, error) {
+	return l.register(h, owner, l.ww != nil)
+}
+
+// WatchesWritable reports whether writability is reported on demand
+// (WatchWritable) for registrations made with RegisterReader. Any goroutine.
+func (l *Loop) WatchesWritable() bool { return l.ww != nil }
+
+// WatchWritable turns on or off the reports of writability of a registration
+// made with RegisterReader, where WatchesWritable; elsewhere it does nothing.
+// Turned on while the handle is writable, it reports so at once. Any
+// goroutine, unlike Arm: the kernel serializes it with the loop's waits. The
+// caller guarantees that h is still open and r's handle (the owner closes
+// it after Unregister, and calls this under the same lock); for a
+// registration already gone it returns an error and changes nothing.
+func (l *Loop) WatchWritable(r Registration, h uintptr, on bool) error {
+	if l.ww == nil {
+		return nil
+	}
+	if r.loop != l {
+		return ipcerr.ErrClosed
+	}
+	return l.ww.watchWritable(h, r.tok, on)
+}
+
+func (l *Loop) register(h uintptr, owner Handler, reader bool) (Registration, error) {
 	if owner == nil || l.stopping.Load() {
 		return Registration{}, ipcerr.ErrClosed
 	}
@@ -237,7 +273,11 @@ func (l *Loop) Register(h uintptr, owner Handler) (Registration, error) {
 	}
 	s := &l.slots[idx]
 	tok := token{slot: idx, gen: s.gen}
-	if err := l.poller.add(h, tok); err != nil {
+	add := l.poller.add
+	if reader {
+		add = l.ww.addReader
+	}
+	if err := add(h, tok); err != nil {
 		l.free = append(l.free, idx)
 		return Registration{}, err
 	}

@@ -57,6 +57,18 @@ type kernelQueue interface {
 	close() error
 }
 
+// writeWatcher is what a poller has if it can leave writability out of a
+// registration until its owner asks for it (epoll). The loop finds it by a
+// type assertion, so that pollers without it have nothing to write.
+type writeWatcher interface {
+	// addReader is add without writability: no Writable event until
+	// watchWritable(on).
+	addReader(h uintptr, tok token) error
+	// watchWritable adds or removes writability from h's registration. Any
+	// goroutine.
+	watchWritable(h uintptr, tok token, on bool) error
+}
+
 // Events is a set of readiness conditions reported for a registered fd.
 type Events uint32
 

@@ -174,11 +174,12 @@ type evConn struct {
 	// number) and the output queue. closing and queuedNow are atomic besides,
 	// so that the loop reads them without mu for every event of a session
 	// that has nothing queued.
-	closing   atomic.Bool  // Close asked for the end; the loop carries it out
-	queuedNow atomic.Int64 // queued(), stored at every change of the queue
-	mu        sync.Mutex
-	h         uintptr   // the descriptor; noHandle once closed
-	out       *outState // nil while nothing is queued, awaited or due
+	closing    atomic.Bool  // Close asked for the end; the loop carries it out
+	queuedNow  atomic.Int64 // queued(), stored at every change of the queue
+	outWatched bool         // the loop reports writability (watchWritable)
+	mu         sync.Mutex
+	h          uintptr   // the descriptor; noHandle once closed
+	out        *outState // nil while nothing is queued, awaited or due
 }
 
 // noHandle marks a closed session's handle: -1 as an fd, and Windows's
@@ -238,12 +239,18 @@ func Attach(fd uintptr, addrs *Addrs, l *reactor.Loop, cfg *Config) (*Session, e
 
 // open runs on the loop: register, then OnOpen.
 func (c *evConn) open() {
-	reg, err := c.ls.loop.Register(c.h, c)
+	reg, err := c.ls.loop.RegisterReader(c.h, c)
 	if err != nil {
 		c.end(err)
 		return
 	}
-	c.reg = reg
+	c.mu.Lock()
+	c.reg = reg // under mu, where writers find it to watch for writability
+	if c.queued() > 0 {
+		// A Write before the registration found the kernel full.
+		c.watchWritable(true)
+	}
+	c.mu.Unlock()
 	if err := c.cfg.Handler.OnOpen(c.s); err != nil {
 		c.end(err)
 	}
@@ -378,9 +385,15 @@ func (c *evConn) flush() {
 // holds mu.
 func (c *evConn) sendQueued() error {
 	err := c.sendSome()
-	if err == errWouldBlock {
+	switch {
+	case err == errWouldBlock && c.ls.loop.WatchesWritable():
+		c.watchWritable(true)
+		return nil
+	case err == errWouldBlock:
 		c.ls.loop.Arm(c.reg, reactor.Writable)
 		return nil
+	case err == nil && c.queued() == 0:
+		c.watchWritable(false)
 	}
 	return err
 }
@@ -501,18 +514,48 @@ func (c *evConn) write(p []byte) (int, error) {
 		if q := int64(c.queued()); q > c.ls.queuedMax.Load() {
 			c.ls.queuedMax.Store(q) // a high-water mark: a lost race only understates it by one write
 		}
-		if wasEmpty && c.ls.loop.KeepsArmed() {
-			// The edge may have come between the send that found no room
-			// and the size stored just now, and the loop, seeing an empty
-			// queue, skipped it (flush). Sending again settles it: either
-			// there is room now, or this send fails and the edge that frees
-			// room comes after it, when the loop sees the queue.
-			// An error other than errWouldBlock is the session's end, which
-			// the loop finds at its next event, as for any queued bytes.
-			c.sendSome()
+		if wasEmpty {
+			c.awaitRoom()
 		}
 	}
 	return len(p), nil
+}
+
+// awaitRoom makes sure that a queue just started gets the writable event
+// that flushes it, after its size is stored (flush reads it without mu).
+// Caller holds mu; any goroutine.
+func (c *evConn) awaitRoom() {
+	l := c.ls.loop
+	switch {
+	case l.WatchesWritable():
+		// The event can only come after this: the queue is seen.
+		c.watchWritable(true)
+	case l.KeepsArmed():
+		// The edge may have come between the send that found no room
+		// and the size stored just now, and the loop, seeing an empty
+		// queue, skipped it (flush). Sending again settles it: either
+		// there is room now, or this send fails and the edge that frees
+		// room comes after it, when the loop sees the queue. An error
+		// other than errWouldBlock is the session's end, which the loop
+		// finds at its next event, as for any queued bytes.
+		c.sendSome()
+	}
+	// Elsewhere write has asked for the event (armWritable).
+}
+
+// watchWritable switches the reports of writability on or off, where the
+// loop reports them on demand (reactor.Loop.WatchWritable): on while bytes
+// are queued, off once they are in the kernel, so that an idle session's
+// loop is not woken each time its peer reads. Before open has registered
+// the handle there is nothing to switch; open does it. Caller holds mu;
+// any goroutine.
+func (c *evConn) watchWritable(on bool) {
+	if c.outWatched == on || c.reg.Loop() == nil || c.h == noHandle {
+		return
+	}
+	if c.ls.loop.WatchWritable(c.reg, c.h, on) == nil {
+		c.outWatched = on
+	}
 }
 
 // armWritable asks for the writable edge that will flush the queue. Where
