@@ -63,7 +63,7 @@ type Loop struct {
 	mode   WaitMode
 	budget int
 	poller kernelQueue
-	parker *parker // WaitNetpoll on a pollable queue only
+	parker *parker // WaitNetpoll and WaitBusy on a pollable queue only
 	done   chan struct{}
 	armed  bool          // the poller keepsArmed: Arm has nothing to do
 	ww     writeWatcher  // the poller's, if it reports writability on demand
@@ -129,7 +129,7 @@ type LoopStats struct {
 	Tasks      uint64 // tasks run
 	WakeWrites uint64 // wake-up writes made by posters (coalesced)
 	Wakeups    uint64 // wake-ups the loop received
-	Events     uint64 // readiness events delivered to handlers
+	Events     uint64 // readiness events delivered to handlers (added after each batch)
 	Stale      uint64 // events dropped because their registration was gone
 	Iterations uint64 // times round the loop
 	TimersRun  uint64 // timers fired
@@ -157,7 +157,7 @@ func newLoop(id int, cfg *config) (*Loop, error) {
 	}
 	// A queue that Go's netpoller cannot wait on (a completion port) has its
 	// loop block in the poller's wait instead, on an unlocked thread.
-	if fd, ok := p.pollable(); ok && l.mode == WaitNetpoll {
+	if fd, ok := p.pollable(); ok && (l.mode == WaitNetpoll || l.mode == WaitBusy) {
 		if l.parker, err = newParker(fd, l.pollNow); err != nil {
 			p.close()
 			return nil, err
@@ -478,19 +478,42 @@ func (l *Loop) wait() int {
 	switch {
 	case timeout == 0:
 		n, _ = l.poller.wait(l.events, 0)
+	case l.mode == WaitBusy:
+		n = l.spin(deadline)
+		if n > 0 {
+			break
+		}
+		if l.parker != nil {
+			n = l.parker.park(deadline)
+			break
+		}
+		// The spin took time off the timeout: a timer is not fired late by it.
+		if !deadline.IsZero() {
+			timeout = max(time.Until(deadline), 0)
+		}
+		n, _ = l.poller.wait(l.events, msec(timeout))
 	case l.parker != nil:
 		n = l.parker.park(deadline)
-	case l.mode == WaitBusy:
-		n, _ = l.poller.wait(l.events, 0)
-		for i := 0; i < busySpins && n == 0; i++ {
-			runtime.Gosched()
-			n, _ = l.poller.wait(l.events, 0)
-		}
-		if n == 0 {
-			n, _ = l.poller.wait(l.events, msec(timeout))
-		}
 	default:
 		n, _ = l.poller.wait(l.events, msec(timeout))
+	}
+	return n
+}
+
+// spin polls without blocking up to busySpins times, or until deadline (a
+// zero one never passes), yielding between polls: first to the goroutines
+// of this process, which the last handlers may have woken and which would
+// otherwise wait for this P, then to the other threads of this CPU, which
+// may be the peer that is about to answer.
+func (l *Loop) spin(deadline time.Time) int {
+	n, _ := l.poller.wait(l.events, 0)
+	for i := 0; i < busySpins && n == 0; i++ {
+		if !deadline.IsZero() && !time.Now().Before(deadline) {
+			return 0
+		}
+		runtime.Gosched()
+		osYield()
+		n, _ = l.poller.wait(l.events, 0)
 	}
 	return n
 }
@@ -502,7 +525,8 @@ func (l *Loop) pollNow() int {
 }
 
 // busySpins is how many times WaitBusy polls, yielding in between, before it
-// blocks in the kernel.
+// parks: enough, on the machine of docs/benchmarks.md, for a ping-pong client
+// in another process to answer before the loop parks (docs/design.md).
 const busySpins = 64
 
 // msec rounds a timeout up to whole milliseconds, so that a timer is never

@@ -24,20 +24,31 @@ var ErrNotSupported = ipcerr.ErrNotSupported
 var ErrClosed = ipcerr.ErrClosed
 
 // WaitMode is how an idle loop waits for its kernel queue. It decides how fast
-// a loop reacts and how fast the goroutines it wakes get to run; the choices
-// are measured side by side in BenchmarkWake (wait_bench_test.go).
+// a loop reacts and how fast the goroutines it wakes get to run. The default
+// was chosen with the server in a process of its own, as servers are used
+// (the bench module's W1 and W3, with Go and C clients, spread over the CPUs
+// and pinned to one); BenchmarkWake (bench_linux_test.go), where client and
+// server share a process, is the second figure. docs/design.md has both.
 type WaitMode int
 
 const (
 	// WaitNetpoll parks the loop goroutine in Go's netpoller on the kernel
-	// queue's descriptor. No thread is held while the loop idles. Default.
-	// A kernel queue without a pollable descriptor (a completion port) has
-	// its loop block in the kernel instead, on a thread it does not lock.
+	// queue's descriptor. No thread is held while the loop idles, and no
+	// CPU is spent. It is the fastest when the loop's clients are
+	// goroutines of the same process (BenchmarkWake), the slowest when they
+	// are other processes. A kernel queue without a pollable descriptor (a
+	// completion port) has its loop block in the kernel instead, on a
+	// thread it does not lock.
 	WaitNetpoll WaitMode = iota
 	// WaitLocked locks the loop to an OS thread that blocks in epoll_wait.
+	// Goroutines that the loop's handlers wake wait for its P until the
+	// runtime takes it from the blocked thread.
 	WaitLocked
-	// WaitBusy polls without blocking a few dozen times, yielding between
-	// polls, before it blocks in epoll_wait: it trades CPU for latency.
+	// WaitBusy polls without blocking up to 64 times, yielding between polls
+	// to the process's goroutines and then to the CPU's other threads, and
+	// only then parks as WaitNetpoll does (or blocks in the kernel where the
+	// queue is not pollable). A peer that answers within tens of
+	// microseconds finds the loop awake; an idle loop parks. Default.
 	WaitBusy
 )
 
@@ -55,7 +66,7 @@ func (m WaitMode) String() string {
 
 // DefaultWaitMode is the wait mode of New without WithWaitMode, and of
 // Default's reactor.
-const DefaultWaitMode = WaitNetpoll
+const DefaultWaitMode = WaitBusy
 
 // waitModes is how many wait modes there are: the valid ones are below it.
 const waitModes = 3
