@@ -34,6 +34,13 @@ var placements = []struct{ name, cpus string }{
 	{"pinned", "0"},
 }
 
+// cContenders are those W1 runs with the C client: the callback face (and
+// its wait-mode variants, when named) against the peers its target names.
+var cContenders = []string{
+	"localipc-callback", "localipc-callback-netpoll", "localipc-callback-locked", "localipc-callback-busy",
+	"net", "gnet", "nbio",
+}
+
 // BenchmarkW1PingPongC is W1 with the client in C (cclient/pingpong.c):
 // Go's scheduler is then on the server side only. It reports the client's
 // round trips/s and latency and the server's CPU time per round trip.
@@ -42,7 +49,7 @@ func BenchmarkW1PingPongC(b *testing.B) {
 	dir := buildCClient(b)
 	for _, pl := range placements {
 		b.Run("cpus="+pl.name, func(b *testing.B) {
-			runEachOn(b, pl.cpus, contenders(), false, func(srv *workload.ServerProc) (workload.Figures, error) {
+			runEachOn(b, pl.cpus, contenders(cContenders...), false, func(srv *workload.ServerProc) (workload.Figures, error) {
 				return cPingPong(filepath.Join(dir, "pingpong"), pl.cpus, srv, p.Rounds)
 			})
 		})
