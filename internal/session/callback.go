@@ -351,13 +351,13 @@ func (c *evConn) deliver(data []byte) {
 	}
 }
 
-// flush sends queued output, runs on the loop when the socket is writable:
-// at every event where registrations stay armed, as they report the socket
-// writable with every readable edge.
+// flush sends queued output. It runs on the loop when the socket is
+// reported writable: on kqueue with every readable edge too, on epoll only
+// while the session watches for writability, or with an error.
 func (c *evConn) flush() {
 	// Nothing to do, and nothing to lock, in the common case. A writer that
-	// makes the queue non-empty after this load tries its send again once
-	// it has stored the size (write), so a writable edge skipped here is
+	// makes the queue non-empty stores its size before it makes sure of the
+	// event that flushes it (awaitRoom), so a writable edge skipped here is
 	// never the last one its bytes would get.
 	if c.queuedNow.Load() == 0 && !c.lingering && !c.paused && c.ls.loop.KeepsArmed() {
 		return
