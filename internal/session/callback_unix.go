@@ -32,6 +32,13 @@ func (c *evConn) send(p []byte) (int, error) {
 	return n, err
 }
 
+// sysLoop: Unix sessions share nothing per loop beyond loopState.
+type sysLoop struct{}
+
+// watchEnd has nothing to do for a cancelled session: the socket's hang-up
+// edge comes whether or not its data is read.
+func (c *evConn) watchEnd() {}
+
 // CallbackFace reports whether sessions can be served by callbacks here:
 // on Unix they can.
 func CallbackFace() error { return nil }
