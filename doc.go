@@ -131,7 +131,11 @@
 //	                                                                        session and SYSTEM; a client checks the server's Windows session and user
 //	                                                                        (ErrAccessDenied); a server drops a client of another Windows session and
 //	                                                                        waits on (IPRT returns VERR_TRY_AGAIN)
-//	(callback face)                       Serve, Dial WithHandler           ErrNotSupported until the completion-port reactor lands
+//	(callback face)                       Serve, Dial WithHandler           on the loops' completion ports: max(4, loops) pending instances spread over
+//	                                                                        the loops (a client's session stays on its instance's loop), reads of what
+//	                                                                        has arrived after a zero-byte read, one overlapped write in flight per
+//	                                                                        session; CloseWrite is ErrNotSupported, and a cancelled session reads and
+//	                                                                        drops its input so that its peer's end is still seen
 //
 // # Metrics
 //

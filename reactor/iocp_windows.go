@@ -18,9 +18,11 @@ import (
 // finished operations, not readiness, so readiness is emulated the way libuv
 // does it for every pipe: each registration keeps a zero-byte overlapped
 // ReadFile posted, and its completion (data has arrived, or the peer is
-// gone) is the Readable edge. A pipe write either completes or stays
-// pending, so a fresh registration, and one armed for Writable, is reported
-// writable on the next wait, as epoll reports a fresh socket.
+// gone) is the Readable edge. Writes are the owner's overlapped WriteFile
+// (write), one in flight per registration, whose completion is the
+// Writable edge; a pipe write either completes or stays pending, so a fresh
+// registration, and one armed for Writable with no write pending, is
+// reported writable on the next wait, as epoll reports a fresh socket.
 //
 // Every method but wake runs on the loop goroutine, so the tables need no
 // lock. The kernel holds pointers into the op records: they live in pinned
