@@ -126,6 +126,8 @@
 //	RTLocalIpcSessionVerifySameUser       (*Session).VerifySameUser         the peer process's token user against ours, on both ends (IPRT's server
 //	                                                                        impersonates the client instead, so an anonymous client fails there)
 //	RTLocalIpcServerSetAccessMode         (*Server).SetAccessMode           ErrNotSupported, and so are GrantGroupAccess, WithAccessMode, WithGroupAccess
+//	(no IPRT call)                        WithSecurityDescriptor(sddl)      the pipes' descriptor from an SDDL string instead of IPRT's default (no
+//	                                                                        DACL); not with RestrictToUser; ErrNotSupported on Unix
 //	RTLOCALIPC_FLAGS_RESTRICT_TO_USER     RestrictToUser                    as IPRT trunk: a portable name is \\.\pipe\LOCAL\IPRT-<session>-<logon id>-N
 //	                                                                        (hex digits taken for upper case); the pipes' DACL lets in only the logon
 //	                                                                        session and SYSTEM; a client checks the server's Windows session and user

@@ -115,6 +115,12 @@ func listen(path string, flags Flags, o *options, parkable bool) (endpoint, erro
 	}
 	e := &pipes{path: path, name: name}
 	firstSDDL, restSDDL := defaultSDDL, defaultSDDL
+	if o.sddl != nil {
+		if flags&RestrictToUser != 0 {
+			return endpoint{}, errSDDLWithRestrict
+		}
+		firstSDDL, restSDDL = *o.sddl, *o.sddl
+	}
 	if flags&RestrictToUser != 0 {
 		id, err := ownIdentity()
 		if err != nil {
@@ -155,6 +161,8 @@ func listen(path string, flags Flags, o *options, parkable bool) (endpoint, erro
 	}
 	return endpoint{path: path, pipes: e}, nil
 }
+
+var errSDDLWithRestrict = fmt.Errorf("%w: RestrictToUser sets the pipe's DACL itself; WithSecurityDescriptor cannot go with it", ErrInvalidFlags)
 
 // claimError is the failure of a name's first instance: Windows refuses one
 // (ERROR_ACCESS_DENIED) for a name that has instances already, which another
