@@ -183,7 +183,9 @@ func (a *acceptor) closeListener() {
 	a.closing = true
 	for pi := range a.insts {
 		if pi.loop.OnLoop() {
-			pi.loop.Unregister(pi.reg) // before the close, as Unregister wants
+			// Before the close: once closed, the handle's value may go to
+			// another file, which del's CancelIoEx would then be aimed at.
+			pi.loop.Unregister(pi.reg)
 		}
 		closeHandle(uintptr(pi.h))
 		pi.h = 0

@@ -137,6 +137,8 @@ func (c *evConn) send(p []byte) (int, error) {
 		if pending {
 			return 0, errWouldBlock
 		}
+		// Cleared only now that the completion is seen: until then consume
+		// and push must neither recycle nor move the bytes the kernel reads.
 		o.inFlight = false
 		if err != nil {
 			return m, err
