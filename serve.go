@@ -82,14 +82,14 @@ type acceptor struct {
 	idle     chan struct{} // closed when sessions empties; nil if no one waits
 }
 
-// onLoop runs f on the acceptor's loop and waits for it: at once from that
-// loop's own goroutine (Serve, or Close, from one of its handlers).
-func (a *acceptor) onLoop(f func()) error {
-	if a.loop.OnLoop() {
+// onLoop runs f on loop l and waits for it: at once from l's own goroutine
+// (Serve, or Close, from one of its handlers).
+func onLoop(l *reactor.Loop, f func()) error {
+	if l.OnLoop() {
 		f()
 		return nil
 	}
-	return a.loop.Call(f)
+	return l.Call(f)
 }
 
 // adopt hands an accepted client to loop l (on Unix the one serving the

@@ -21,7 +21,7 @@ type listener struct {
 func (a *acceptor) start() error {
 	a.fd = a.srv.endpoint.fd
 	var regErr error
-	if err := a.onLoop(func() { a.reg, regErr = a.loop.Register(uintptr(a.fd), a) }); err != nil {
+	if err := onLoop(a.loop, func() { a.reg, regErr = a.loop.Register(uintptr(a.fd), a) }); err != nil {
 		regErr = err
 	}
 	if regErr != nil {

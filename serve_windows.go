@@ -49,10 +49,15 @@ func (a *acceptor) start() error {
 	for i := range max(backlog, len(loops)) {
 		l := loops[i%len(loops)]
 		var err error
-		if i == 0 {
-			err = runOn(l, func() error { return a.place(l, first) })
-		} else {
-			err = runOn(l, func() error { return a.replace(l) })
+		place := func() {
+			if i == 0 {
+				err = a.place(l, first)
+			} else {
+				err = a.replace(l)
+			}
+		}
+		if cerr := onLoop(l, place); cerr != nil {
+			err = cerr
 		}
 		if err != nil {
 			a.closeListener()
@@ -60,19 +65,6 @@ func (a *acceptor) start() error {
 		}
 	}
 	return nil
-}
-
-// runOn runs f on loop l and returns its error: at once on l's own
-// goroutine, else through Call.
-func runOn(l *reactor.Loop, f func() error) error {
-	if l.OnLoop() {
-		return f()
-	}
-	var err error
-	if cerr := l.Call(func() { err = f() }); cerr != nil {
-		return cerr
-	}
-	return err
 }
 
 // replace makes a fresh instance and places it on l. Loop l only.
