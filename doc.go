@@ -126,12 +126,18 @@
 //	RTLocalIpcSessionVerifySameUser       (*Session).VerifySameUser         the peer process's token user against ours, on both ends (IPRT's server
 //	                                                                        impersonates the client instead, so an anonymous client fails there)
 //	RTLocalIpcServerSetAccessMode         (*Server).SetAccessMode           ErrNotSupported, and so are GrantGroupAccess, WithAccessMode, WithGroupAccess
+//	(no IPRT call)                        WithSecurityDescriptor(sddl)      the pipes' descriptor from an SDDL string instead of IPRT's default (no
+//	                                                                        DACL); not with RestrictToUser; ErrNotSupported on Unix
 //	RTLOCALIPC_FLAGS_RESTRICT_TO_USER     RestrictToUser                    as IPRT trunk: a portable name is \\.\pipe\LOCAL\IPRT-<session>-<logon id>-N
 //	                                                                        (hex digits taken for upper case); the pipes' DACL lets in only the logon
 //	                                                                        session and SYSTEM; a client checks the server's Windows session and user
 //	                                                                        (ErrAccessDenied); a server drops a client of another Windows session and
 //	                                                                        waits on (IPRT returns VERR_TRY_AGAIN)
-//	(callback face)                       Serve, Dial WithHandler           ErrNotSupported until the completion-port reactor lands
+//	(callback face)                       Serve, Dial WithHandler           on the loops' completion ports: max(4, loops) pending instances spread over
+//	                                                                        the loops (a client's session stays on its instance's loop), reads of what
+//	                                                                        has arrived after a zero-byte read, one overlapped write in flight per
+//	                                                                        session; CloseWrite is ErrNotSupported, and a cancelled session reads and
+//	                                                                        drops its input so that its peer's end is still seen
 //
 // # Metrics
 //

@@ -163,3 +163,32 @@ func TestServerCloseRemovesOnlyItsOwnFile(t *testing.T) {
 	require.NoError(t, b.Close())
 	requireGone(t, path)
 }
+
+// TestSecurityDescriptorIsWindowsOnly: a socket has a file mode, not a
+// security descriptor; Listen and Serve refuse the option plainly, before
+// they make anything.
+func TestSecurityDescriptorIsWindowsOnly(t *testing.T) {
+	for _, tc := range []struct {
+		what   string
+		listen func(name string) (*localipc.Server, error)
+	}{
+		{"Listen", func(name string) (*localipc.Server, error) {
+			return localipc.Listen(name, 0, localipc.WithSecurityDescriptor("D:P(A;;GA;;;WD)"))
+		}},
+		{"Serve", func(name string) (*localipc.Server, error) {
+			return localipc.Serve(name, 0, &funcHandler{}, localipc.WithSecurityDescriptor(""))
+		}},
+	} {
+		t.Run(tc.what, func(t *testing.T) {
+			name := uniqueName(t)
+			srv, err := tc.listen(name)
+			assert.Nil(t, srv)
+			assert.ErrorIs(t, err, localipc.ErrNotSupported)
+			assert.Contains(t, err.Error(), "WithAccessMode", "the error says what to use instead")
+			path, perr := localipc.Path(name, 0)
+			require.NoError(t, perr)
+			_, serr := os.Lstat(path)
+			assert.ErrorIs(t, serr, os.ErrNotExist, "no socket file was made")
+		})
+	}
+}

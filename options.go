@@ -20,6 +20,7 @@ type options struct {
 	waitMode  *reactor.WaitMode // nil: the default reactor's
 	handler   Handler           // Dial: serve the session by callbacks
 	limits    session.Limits
+	sddl      *string // Windows: the pipes' security descriptor; nil: IPRT's default
 }
 
 func collectOptions(opts []Option) options {
@@ -59,6 +60,22 @@ func WithGroupAccess(gid int) Option {
 		o.group = gid
 		o.mode = 0o660
 	}
+}
+
+// WithSecurityDescriptor gives a Windows server's pipe instances the
+// security descriptor sddl (SDDL, as ConvertStringSecurityDescriptorTo
+// SecurityDescriptor reads it: "D:P(A;;GA;;;SY)(A;;GA;;;OW)", say) instead
+// of IPRT's default, which has no DACL and so takes the creating token's
+// default one. Every instance has it from its creation, so no client gets in
+// under another first; it must let this process create more instances of
+// the pipe (FILE_CREATE_PIPE_INSTANCE, which GA and FA grant), or only the
+// first one is made. A string Windows cannot read fails Listen or Serve;
+// with RestrictToUser, which sets a DACL of its own, it is ErrInvalidFlags.
+// Elsewhere a socket has a file mode, not a descriptor: Listen and Serve
+// return an error matching ErrNotSupported (use WithAccessMode). Listen and
+// Serve; Dial ignores it.
+func WithSecurityDescriptor(sddl string) Option {
+	return func(o *options) { o.sddl = &sddl }
 }
 
 // WithPeerCheck lets a server refuse a client by its credentials before

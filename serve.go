@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/localipc/localipc/internal/ipcerr"
 	"github.com/localipc/localipc/internal/session"
@@ -81,25 +82,31 @@ type acceptor struct {
 	idle     chan struct{} // closed when sessions empties; nil if no one waits
 }
 
-// onLoop runs f on the acceptor's loop and waits for it: at once from that
-// loop's own goroutine (Serve, or Close, from one of its handlers).
-func (a *acceptor) onLoop(f func()) error {
-	if a.loop.OnLoop() {
+// onLoop runs f on loop l and waits for it: at once from l's own goroutine
+// (Serve, or Close, from one of its handlers).
+func onLoop(l *reactor.Loop, f func()) error {
+	if l.OnLoop() {
 		f()
 		return nil
 	}
-	return a.loop.Call(f)
+	return l.Call(f)
 }
 
-// adopt hands an accepted client to the loop serving the fewest sessions,
-// after the peer check.
-func (a *acceptor) adopt(h uintptr) {
+// adopt hands an accepted client to loop l (on Unix the one serving the
+// fewest sessions; on Windows the one whose port the handle is on), after
+// the peer check.
+func (a *acceptor) adopt(h uintptr, l *reactor.Loop) {
 	if !admit(h, a.srv.peerCheck) {
 		return
 	}
 	// An error means the reactor is closing; the session is gone.
-	session.Attach(h, a.srv.addrs, a.r.Least(), &a.cfg)
+	session.Attach(h, a.srv.addrs, l, &a.cfg)
 }
+
+// acceptBackoff is how long a Serve listener pauses when the system refuses
+// it a resource (out of descriptors, a pipe instance): trying again at once
+// would spin the loop.
+const acceptBackoff = 10 * time.Millisecond
 
 // Attached remembers a session until it is gone, for Shutdown.
 func (a *acceptor) Attached(s *Session) {

@@ -3,8 +3,6 @@
 package localipc
 
 import (
-	"time"
-
 	"github.com/localipc/localipc/internal/sock"
 	"github.com/localipc/localipc/reactor"
 	"golang.org/x/sys/unix"
@@ -18,16 +16,12 @@ type listener struct {
 	backoff *reactor.Timer
 }
 
-// acceptBackoff is how long a Serve listener pauses when the process is out
-// of descriptors: accepting again at once would spin the loop on EMFILE.
-const acceptBackoff = 10 * time.Millisecond
-
 // start registers the listening socket on the acceptor's loop, or, if that
 // fails, removes the name and closes it.
 func (a *acceptor) start() error {
 	a.fd = a.srv.endpoint.fd
 	var regErr error
-	if err := a.onLoop(func() { a.reg, regErr = a.loop.Register(uintptr(a.fd), a) }); err != nil {
+	if err := onLoop(a.loop, func() { a.reg, regErr = a.loop.Register(uintptr(a.fd), a) }); err != nil {
 		regErr = err
 	}
 	if regErr != nil {
@@ -54,7 +48,7 @@ func (a *acceptor) acceptAll() {
 		nfd, err := sock.Accept(a.fd)
 		switch err {
 		case nil:
-			a.adopt(uintptr(nfd))
+			a.adopt(uintptr(nfd), a.r.Least())
 		case unix.EAGAIN:
 			a.loop.Arm(a.reg, reactor.Readable)
 			return

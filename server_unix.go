@@ -3,6 +3,7 @@
 package localipc
 
 import (
+	"fmt"
 	"os"
 	"syscall"
 
@@ -25,11 +26,16 @@ type endpoint struct {
 	rc syscall.RawConn
 }
 
+var errNoSecurityDescriptor = fmt.Errorf("%w: a security descriptor (WithSecurityDescriptor) on a Unix socket, which has a file mode: use WithAccessMode or WithGroupAccess", ErrNotSupported)
+
 // listen makes the listening socket at path, with the mode and group that
 // the flags and options ask for in force before listen(2), so that no
 // client connects under the umask's mode. With parkable, the socket goes on
 // the runtime poller for AcceptSession.
 func listen(path string, flags Flags, o *options, parkable bool) (endpoint, error) {
+	if o.sddl != nil {
+		return endpoint{}, errNoSecurityDescriptor
+	}
 	cfg := sock.ListenConfig{Mode: o.mode, Group: o.group}
 	if flags&RestrictToUser != 0 && cfg.Mode == 0 {
 		cfg.Mode = 0o600

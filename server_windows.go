@@ -45,6 +45,11 @@ type pipes struct {
 	session    uint32
 	cancel     windows.Handle // manual-reset, set by interrupt, never reset
 
+	// Serve's: the first instance, made by listen to claim the name, until
+	// the acceptor puts it on a loop (serve_windows.go); the rest of this
+	// struct is AcceptSession's.
+	first windows.Handle
+
 	mu      sync.Mutex
 	cond    sync.Cond // signalled when waiters falls to 0
 	slots   [backlog]slot
@@ -96,13 +101,11 @@ const (
 const defaultSDDL = ""
 
 // listen creates the first instance (FILE_FLAG_FIRST_PIPE_INSTANCE: a name
-// another server holds is ErrAddressInUse) and the rest of the backlog, each
-// with its connect started. Serve's listener (parkable false) is the
-// callback face's, which Windows does not have yet.
+// another server holds is ErrAddressInUse) and, for AcceptSession, the rest
+// of the backlog, each with its connect started on an event. Serve's
+// listener (parkable false) gets the first instance only, with no connect:
+// its acceptor puts the instances on the loops' completion ports.
 func listen(path string, flags Flags, o *options, parkable bool) (endpoint, error) {
-	if !parkable {
-		return endpoint{}, fmt.Errorf("%w: Serve on Windows (the callback face needs the completion-port reactor)", ErrNotSupported)
-	}
 	if o.mode != 0 || o.group >= 0 {
 		return endpoint{}, fmt.Errorf("%w: an access mode or group on Windows, where a pipe has a DACL", ErrNotSupported)
 	}
@@ -112,6 +115,12 @@ func listen(path string, flags Flags, o *options, parkable bool) (endpoint, erro
 	}
 	e := &pipes{path: path, name: name}
 	firstSDDL, restSDDL := defaultSDDL, defaultSDDL
+	if o.sddl != nil {
+		if flags&RestrictToUser != 0 {
+			return endpoint{}, errSDDLWithRestrict
+		}
+		firstSDDL, restSDDL = *o.sddl, *o.sddl
+	}
 	if flags&RestrictToUser != 0 {
 		id, err := ownIdentity()
 		if err != nil {
@@ -127,6 +136,12 @@ func listen(path string, flags Flags, o *options, parkable bool) (endpoint, erro
 		return endpoint{}, err
 	}
 	e.cond.L = &e.mu
+	if !parkable {
+		if e.first, err = e.create(true); err != nil {
+			return endpoint{}, claimError(path, err)
+		}
+		return endpoint{path: path, pipes: e}, nil
+	}
 	if e.cancel, err = windows.CreateEvent(nil, 1, 0, nil); err != nil {
 		return endpoint{}, ipcerr.OSError("CreateEvent", path, err)
 	}
@@ -138,15 +153,25 @@ func listen(path string, flags Flags, o *options, parkable bool) (endpoint, erro
 		}
 		if err != nil {
 			e.teardown()
-			if i == 0 && errors.Is(err, windows.ERROR_ACCESS_DENIED) {
-				// Windows refuses a first instance of a name that has
-				// instances already: another server holds it.
-				return endpoint{}, &addrInUse{path: path, err: err}
+			if i == 0 {
+				return endpoint{}, claimError(path, err)
 			}
 			return endpoint{}, err
 		}
 	}
 	return endpoint{path: path, pipes: e}, nil
+}
+
+var errSDDLWithRestrict = fmt.Errorf("%w: RestrictToUser sets the pipe's DACL itself; WithSecurityDescriptor cannot go with it", ErrInvalidFlags)
+
+// claimError is the failure of a name's first instance: Windows refuses one
+// (ERROR_ACCESS_DENIED) for a name that has instances already, which another
+// server holds.
+func claimError(path string, err error) error {
+	if errors.Is(err, windows.ERROR_ACCESS_DENIED) {
+		return &addrInUse{path: path, err: err}
+	}
+	return err
 }
 
 // securityAttributes makes the SECURITY_ATTRIBUTES of a pipe from an SDDL
@@ -178,8 +203,9 @@ func (e *addrInUse) Unwrap() []error {
 	return []error{ErrAddressInUse, e.err}
 }
 
-// arm creates a pipe instance and starts its overlapped connect on ev.
-func (e *pipes) arm(ev windows.Handle, first bool) (*instance, error) {
+// create makes a pipe instance of the endpoint, on no completion port and
+// with no connect started.
+func (e *pipes) create(first bool) (windows.Handle, error) {
 	mode, sa := uint32(pipeOpenMode), e.sa
 	if first {
 		mode |= windows.FILE_FLAG_FIRST_PIPE_INSTANCE
@@ -188,7 +214,16 @@ func (e *pipes) arm(ev windows.Handle, first bool) (*instance, error) {
 	h, err := windows.CreateNamedPipe(e.name, mode, pipeMode, windows.PIPE_UNLIMITED_INSTANCES,
 		pipeBuffer, pipeBuffer, 0, sa)
 	if err != nil {
-		return nil, ipcerr.OSError("CreateNamedPipe", e.path, err)
+		return 0, ipcerr.OSError("CreateNamedPipe", e.path, err)
+	}
+	return h, nil
+}
+
+// arm creates a pipe instance and starts its overlapped connect on ev.
+func (e *pipes) arm(ev windows.Handle, first bool) (*instance, error) {
+	h, err := e.create(first)
+	if err != nil {
+		return nil, err
 	}
 	inst := &instance{h: h}
 	if err := inst.connect(ev); err != nil {

@@ -338,8 +338,8 @@ func TestWindowsNotSupported(t *testing.T) {
 	assert.ErrorIs(t, srv.GrantGroupAccess(0), localipc.ErrNotSupported, "GrantGroupAccess")
 	_, err := localipc.Listen(uniqueName(t), 0, localipc.WithAccessMode(0o600))
 	assert.ErrorIs(t, err, localipc.ErrNotSupported, "WithAccessMode")
-	_, err = localipc.Serve(uniqueName(t), 0, &funcHandler{})
-	assert.ErrorIs(t, err, localipc.ErrNotSupported, "Serve: the callback face is not on Windows yet")
+	_, err = localipc.Serve(uniqueName(t), 0, &funcHandler{}, localipc.WithAccessMode(0o600))
+	assert.ErrorIs(t, err, localipc.ErrNotSupported, "Serve WithAccessMode")
 	assert.False(t, errors.Is(err, localipc.ErrAddressInUse))
 }
 

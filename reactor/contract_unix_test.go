@@ -3,6 +3,7 @@
 package reactor
 
 import (
+	"io"
 	"testing"
 	"time"
 
@@ -32,6 +33,29 @@ func (e contractEnd) write(t *testing.T, p []byte) {
 	n, err := unix.Write(e.fd, p)
 	require.NoError(t, err)
 	require.Equal(t, len(p), n)
+}
+
+// readN reads n bytes, waiting for them; any goroutine.
+func (e contractEnd) readN(n int) readResult {
+	out := make([]byte, 0, n)
+	buf := make([]byte, 64<<10)
+	for len(out) < n {
+		m, err := unix.Read(e.fd, buf[:min(len(buf), n-len(out))])
+		switch {
+		case err == unix.EAGAIN:
+			pfd := []unix.PollFd{{Fd: int32(e.fd), Events: unix.POLLIN}}
+			if _, err := unix.Poll(pfd, 1000); err != nil && err != unix.EINTR {
+				return readResult{out, err}
+			}
+			continue
+		case err != nil:
+			return readResult{out, err}
+		case m == 0:
+			return readResult{out, io.ErrUnexpectedEOF}
+		}
+		out = append(out, buf[:m]...)
+	}
+	return readResult{out, nil}
 }
 
 func (e contractEnd) close(t *testing.T) {

@@ -102,6 +102,31 @@ func (e contractEnd) write(t *testing.T, p []byte) {
 	require.Equal(t, len(p), int(n))
 }
 
+// readN reads n bytes, waiting for them; any goroutine. The peer is on no
+// port: each read waits on an event of its own.
+func (e contractEnd) readN(n int) readResult {
+	ev, err := windows.CreateEvent(nil, 1, 0, nil)
+	if err != nil {
+		return readResult{nil, err}
+	}
+	defer windows.CloseHandle(ev)
+	out := make([]byte, n)
+	ov := &windows.Overlapped{HEvent: ev}
+	for got := 0; got < n; {
+		*ov = windows.Overlapped{HEvent: ev}
+		var m uint32
+		err := windows.ReadFile(e.h, out[got:], &m, ov)
+		if err == windows.ERROR_IO_PENDING {
+			err = waitOverlapped(e.h, ov, &m)
+		}
+		if err != nil {
+			return readResult{out[:got], err}
+		}
+		got += int(m)
+	}
+	return readResult{out, nil}
+}
+
 func (e contractEnd) close(t *testing.T) {
 	t.Helper()
 	require.False(t, *e.closed)

@@ -18,9 +18,11 @@ import (
 // finished operations, not readiness, so readiness is emulated the way libuv
 // does it for every pipe: each registration keeps a zero-byte overlapped
 // ReadFile posted, and its completion (data has arrived, or the peer is
-// gone) is the Readable edge. A pipe write either completes or stays
-// pending, so a fresh registration, and one armed for Writable, is reported
-// writable on the next wait, as epoll reports a fresh socket.
+// gone) is the Readable edge. Writes are the owner's overlapped WriteFile
+// (write), one in flight per registration, whose completion is the
+// Writable edge; a pipe write either completes or stays pending, so a fresh
+// registration, and one armed for Writable with no write pending, is
+// reported writable on the next wait, as epoll reports a fresh socket.
 //
 // Every method but wake runs on the loop goroutine, so the tables need no
 // lock. The kernel holds pointers into the op records: they live in pinned
@@ -53,6 +55,15 @@ type iocpOp struct {
 	o       windows.Overlapped
 	reg     *iocpReg
 	pending bool // started and its completion not yet dequeued
+
+	// The write's: the owner's buffer, which the kernel reads from until the
+	// completion is dequeued (referenced here, and pinned by the
+	// registration's bufPin, until then), and that completion's outcome,
+	// kept until written collects it.
+	buf  []byte
+	done bool
+	n    uint32
+	st   windows.NTStatus
 }
 
 // iocpReg is the poller's record of one registration. It is pinned from add
@@ -61,15 +72,13 @@ type iocpOp struct {
 type iocpReg struct {
 	h   windows.Handle
 	tok token
-	// read is the zero-byte read whose completion is Readable.
+	// read is the zero-byte read whose completion is Readable; on a server's
+	// pipe instance that no client has opened yet it is the
+	// ConnectNamedPipe instead (see postConnect).
 	read iocpOp
-	// write is for the session layer's overlapped WriteFile, which is later
-	// work: it will start the write on this record (at most one in flight
-	// per registration, the caller's buffer pinned with it), count it in
-	// inflight, and its completion, dequeued by wait like the read's, will
-	// be the Writable edge, with the byte count taken from the packet.
-	// arm(Writable) will then report Writable at once only while no write
-	// is pending, and del will cancel it like the read.
+	// write is the owner's overlapped WriteFile (write), at most one in
+	// flight; its completion is the Writable edge, and arm(Writable)
+	// reports Writable at once only while none is pending.
 	write iocpOp
 
 	inflight int    // operations started and not yet dequeued
@@ -77,6 +86,7 @@ type iocpReg struct {
 	evs      Events // events waiting in ready
 	queued   bool   // in ready
 	pin      runtime.Pinner
+	bufPin   runtime.Pinner // the pending write's buffer
 }
 
 func newPoller() (kernelQueue, error) {
@@ -151,10 +161,91 @@ func (p *iocpPoller) postRead(r *iocpReg) error {
 	case errors.Is(err, windows.ERROR_BROKEN_PIPE), errors.Is(err, windows.ERROR_PIPE_NOT_CONNECTED),
 		errors.Is(err, windows.ERROR_NO_DATA):
 		p.queue(r, HangUp|Readable)
+	case errors.Is(err, windows.ERROR_PIPE_LISTENING):
+		return p.postConnect(r)
 	default:
 		return fmt.Errorf("reactor: zero-byte ReadFile on handle %#x: %w", uintptr(r.h), err)
 	}
 	return nil
+}
+
+// postConnect starts the overlapped ConnectNamedPipe of a server's pipe
+// instance that waits for its client, on the read op: for such a handle,
+// Readable means a client to take, as it does on a listening socket. A
+// client already there (ERROR_PIPE_CONNECTED) posts no packet; one that came
+// and went already (ERROR_NO_DATA) is a hang-up.
+func (p *iocpPoller) postConnect(r *iocpReg) error {
+	op := &r.read
+	op.o = windows.Overlapped{}
+	err := windows.ConnectNamedPipe(r.h, &op.o)
+	switch {
+	case err == nil, errors.Is(err, windows.ERROR_PIPE_CONNECTED):
+		p.queue(r, Readable)
+	case errors.Is(err, windows.ERROR_IO_PENDING):
+		op.pending = true
+		r.inflight++
+		p.ops[&op.o] = op
+	case errors.Is(err, windows.ERROR_NO_DATA):
+		p.queue(r, HangUp|Readable)
+	default:
+		return fmt.Errorf("reactor: ConnectNamedPipe on handle %#x: %w", uintptr(r.h), err)
+	}
+	return nil
+}
+
+// write starts an overlapped WriteFile of b. One that finishes at once posts
+// no packet (skip on success) and is over; a pending one keeps b, pinned and
+// referenced, until its completion is dequeued.
+func (p *iocpPoller) write(_ uintptr, tok token, b []byte) (int, bool, error) {
+	r := p.regs[tok]
+	if r == nil || r.deleted {
+		return 0, false, ipcerr.ErrClosed
+	}
+	op := &r.write
+	if op.pending || op.done {
+		return 0, false, errWriteInFlight
+	}
+	if len(b) == 0 {
+		return 0, false, nil
+	}
+	op.o = windows.Overlapped{}
+	// Pinned before the kernel sees it.
+	r.bufPin.Pin(&b[0])
+	var done uint32 // non-nil: x/sys's race hooks dereference it
+	err := windows.WriteFile(r.h, b, &done, &op.o)
+	switch {
+	case err == nil:
+		r.bufPin.Unpin()
+		return int(done), false, nil
+	case errors.Is(err, windows.ERROR_IO_PENDING):
+		op.buf, op.pending = b, true
+		r.inflight++
+		p.ops[&op.o] = op
+		return 0, true, nil
+	}
+	r.bufPin.Unpin()
+	return 0, false, err
+}
+
+// written hands over the outcome of the write whose completion wait
+// dequeued: its byte count, and the Win32 error its NTSTATUS means.
+func (p *iocpPoller) written(tok token) (int, bool, error) {
+	r := p.regs[tok]
+	if r == nil || r.deleted {
+		return 0, false, ipcerr.ErrClosed
+	}
+	op := &r.write
+	switch {
+	case op.pending:
+		return 0, true, nil
+	case !op.done:
+		return 0, false, nil
+	}
+	op.done = false
+	if op.st != windows.STATUS_SUCCESS {
+		return int(op.n), false, op.st.Errno()
+	}
+	return int(op.n), false, nil
 }
 
 func (p *iocpPoller) queue(r *iocpReg, ev Events) {
@@ -170,7 +261,8 @@ func (p *iocpPoller) arm(_ uintptr, tok token, ev Events) error {
 	if r == nil || r.deleted {
 		return ipcerr.ErrClosed
 	}
-	if ev&Writable != 0 {
+	// A pending write's completion is the next Writable.
+	if ev&Writable != 0 && !r.write.pending {
 		p.queue(r, Writable)
 	}
 	if ev&Readable != 0 && !r.read.pending {
@@ -275,7 +367,7 @@ func (p *iocpPoller) completed(ent *winapi.OverlappedEntry) (event, bool) {
 		return event{}, false // not one of ours
 	}
 	delete(p.ops, ent.Overlapped)
-	op.pending = false
+	p.finish(op)
 	r := op.reg
 	r.inflight--
 	if r.deleted {
@@ -302,9 +394,21 @@ func (p *iocpPoller) completed(ent *winapi.OverlappedEntry) (event, bool) {
 		ev = Error | Readable | Writable
 	}
 	if op == &r.write {
+		// Whatever the write's fate, the owner learns it from written.
+		op.done, op.n, op.st = true, ent.NumberOfBytesTransferred, windows.NTStatus(ent.Internal)
 		ev = Writable
 	}
 	return event{tok: r.tok, ev: ev}, true
+}
+
+// finish marks op's completion as seen: only now may the owner's write
+// buffer go.
+func (p *iocpPoller) finish(op *iocpOp) {
+	op.pending = false
+	if op.buf != nil {
+		op.buf = nil
+		op.reg.bufPin.Unpin()
+	}
 }
 
 func (p *iocpPoller) wake() error {
@@ -339,7 +443,7 @@ func (p *iocpPoller) close() error {
 		for i := range entries[:got] {
 			if op := p.ops[entries[i].Overlapped]; op != nil {
 				delete(p.ops, entries[i].Overlapped)
-				op.pending = false
+				p.finish(op)
 				if op.reg.inflight--; op.reg.inflight == 0 {
 					p.forget(op.reg)
 				}

@@ -304,6 +304,32 @@ func (l *Loop) Arm(r Registration, ev Events) error {
 	return l.poller.arm(s.h, r.tok, ev)
 }
 
+// Write starts writing p to the registration's handle through the poller:
+// n bytes went at once (fewer than len(p) when the kernel had no room for
+// the rest; a Writable event comes when it has), or pending says that the kernel keeps p and writes
+// it later (an overlapped WriteFile on a completion port). A pending p must
+// stay unmoved and untouched until the registration's next Writable event,
+// after which Written reports what the write did; until then Write refuses
+// another. On epoll and kqueue it is a non-blocking write(2) and is never
+// pending. Loop goroutine only.
+func (l *Loop) Write(r Registration, p []byte) (n int, pending bool, err error) {
+	s, ok := l.live(r)
+	if !ok {
+		return 0, false, ipcerr.ErrClosed
+	}
+	return l.poller.write(s.h, r.tok, p)
+}
+
+// Written reports, once, what the registration's last pending Write did:
+// the bytes the kernel took, or the write's error; pending while it is
+// still in flight. Loop goroutine only.
+func (l *Loop) Written(r Registration) (n int, pending bool, err error) {
+	if _, ok := l.live(r); !ok {
+		return 0, false, ipcerr.ErrClosed
+	}
+	return l.poller.written(r.tok)
+}
+
 // Unregister stops watching the registration's handle. Events already
 // collected for it are dropped, even if the handle is closed and reused by
 // a new registration in the meantime. The caller closes the handle

@@ -78,6 +78,18 @@ func (p *fakePoller) arm(h uintptr, tok token, ev Events) error {
 	return nil
 }
 
+// write takes everything, as a kernel with room does; written has nothing
+// to report. Both are recorded with what they were handed.
+func (p *fakePoller) write(h uintptr, tok token, b []byte) (int, bool, error) {
+	p.record("write " + string(b))
+	return len(b), false, nil
+}
+
+func (p *fakePoller) written(tok token) (int, bool, error) {
+	p.record("written")
+	return 0, false, nil
+}
+
 func (p *fakePoller) del(h uintptr, tok token) (bool, error) {
 	p.record("del")
 	p.mu.Lock()
@@ -329,6 +341,32 @@ func TestArmGoesToThePoller(t *testing.T) {
 		assert.ErrorIs(t, l.Arm(Registration{}, Readable), ErrClosed)
 	}))
 	assert.Equal(t, []string{"add", "arm readable", "arm writable", "del"}, p.recorded())
+}
+
+// Write and Written reach the poller for a live registration only: a stale
+// one could write to a handle that a new owner has taken.
+func TestWriteGoesToThePollerOnlyWhileRegistered(t *testing.T) {
+	p := newFakePoller(t)
+	_, l := reactorOn(t, p)
+	reg := register(t, l, 9, &owner{})
+	require.NoError(t, l.Call(func() {
+		n, pending, err := l.Write(reg, []byte("abc"))
+		assert.NoError(t, err)
+		assert.Equal(t, 3, n)
+		assert.False(t, pending)
+		n, pending, err = l.Written(reg)
+		assert.NoError(t, err)
+		assert.Zero(t, n)
+		assert.False(t, pending)
+		require.NoError(t, l.Unregister(reg))
+		_, _, err = l.Write(reg, []byte("x"))
+		assert.ErrorIs(t, err, ErrClosed, "a stale registration")
+		_, _, err = l.Written(reg)
+		assert.ErrorIs(t, err, ErrClosed)
+		_, _, err = l.Write(Registration{}, []byte("x"))
+		assert.ErrorIs(t, err, ErrClosed)
+	}))
+	assert.Equal(t, []string{"add", "write abc", "written", "del"}, p.recorded())
 }
 
 // Post and stop wake the loop through one path, under the queue lock, which

@@ -1,5 +1,7 @@
 package reactor
 
+import "errors"
+
 // The poller is the only kernel-specific part of a loop: epoll on Linux
 // (poller_linux.go), kqueue on the BSDs and macOS and a completion port on
 // Windows in later work. Each is a type behind kernelQueue, made by
@@ -20,6 +22,11 @@ package reactor
 //     last one: a no-op where readiness is edge-triggered and stays armed
 //     (epoll, kqueue with EV_CLEAR), the zero-byte read of a completion
 //     port.
+//   - A write may outlive its call: write hands the kernel a buffer and
+//     reports how much it took, or that the kernel keeps the buffer until
+//     the write's completion, which comes back as Writable and whose result
+//     written then gives (the overlapped WriteFile of a completion port).
+//     On epoll and kqueue a write is over when it returns.
 //   - A loop parks in Go's netpoller only on a pollable queue descriptor;
 //     a poller without one (IOCP) blocks its loop in wait.
 //
@@ -33,6 +40,18 @@ type kernelQueue interface {
 	// arm asks for the next event of the kinds in ev, after the owner has
 	// seen EAGAIN (or its equivalent) for them.
 	arm(h uintptr, tok token, ev Events) error
+	// write starts writing p to h: n bytes went at once (fewer than len(p),
+	// even 0, when the kernel had no room: a Writable event comes when it
+	// has), or pending says that the kernel holds p (unmoved, untouched by
+	// the owner) until a Writable event for tok, after which written
+	// reports the outcome. At most one write is pending per registration;
+	// write refuses another.
+	write(h uintptr, tok token, p []byte) (n int, pending bool, err error)
+	// written reports what tok's pending write did once its completion has
+	// come back (Writable), and forgets it: the bytes the kernel took, or
+	// its error; pending while it is still in flight. With no write pending
+	// or finished it reports 0 and nothing.
+	written(tok token) (n int, pending bool, err error)
 	// del stops watching h, before its owner closes it. draining means the
 	// kernel still holds work tied to the registration: the poller reports
 	// an event with released for tok once it has given all of it back.
@@ -68,6 +87,11 @@ type writeWatcher interface {
 	// goroutine.
 	watchWritable(h uintptr, tok token, on bool) error
 }
+
+// errWriteInFlight is a poller's refusal of a second write while one is
+// pending: a registration has one write in flight at most, and its owner
+// waits for Writable.
+var errWriteInFlight = errors.New("reactor: a write is already in flight on this registration")
 
 // Events is a set of readiness conditions reported for a registered fd.
 type Events uint32

@@ -1,11 +1,13 @@
 package reactor
 
 import (
+	"bytes"
 	"errors"
 	"testing"
 	"time"
 
 	"github.com/localipc/localipc/internal/ipcerr"
+	"github.com/localipc/localipc/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -52,6 +54,23 @@ func collect(t *testing.T, p kernelQueue, h uintptr, tok token, d time.Duration)
 	}
 }
 
+// waitWritable waits for the registration's next Writable.
+func waitWritable(t *testing.T, p kernelQueue, h uintptr, tok token) {
+	t.Helper()
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); {
+		if got, _ := collect(t, p, h, tok, 50*time.Millisecond); got&Writable != 0 {
+			return
+		}
+	}
+	t.Fatal("no Writable within 5s")
+}
+
+// readResult is what a peer's readN got.
+type readResult struct {
+	data []byte
+	err  error
+}
+
 func TestPollerContract(t *testing.T) {
 	tok := token{slot: 3, gen: 7}
 
@@ -92,6 +111,43 @@ func TestPollerContract(t *testing.T) {
 		peer.close(t)
 		got, _ := collect(t, p, h, tok, time.Second)
 		assert.Equal(t, HangUp|Readable, got&(HangUp|Readable), "got %v", got)
+	})
+
+	t.Run("a write goes whole, at once or by its completion", func(t *testing.T) {
+		p := contractPoller(t)
+		h, peer := contractPair(t)
+		require.NoError(t, p.add(h, tok))
+		collect(t, p, h, tok, time.Second) // the fresh registration's Writable
+		// More than either kernel buffers: epoll takes part and says when
+		// it has room, a completion port keeps the write pending.
+		payload := bytes.Repeat([]byte("0123456789abcdef"), 16<<10)
+		read := testutil.Async(func() readResult { return peer.readN(len(payload)) })
+		for sent := 0; sent < len(payload); {
+			n, pending, err := p.write(h, tok, payload[sent:])
+			require.NoError(t, err)
+			if pending {
+				_, still, err := p.written(tok)
+				require.NoError(t, err)
+				assert.True(t, still, "written while the write is in flight")
+				_, _, err = p.write(h, tok, payload[sent:])
+				assert.ErrorIs(t, err, errWriteInFlight, "a second write while one is pending")
+			}
+			if pending || n < len(payload)-sent {
+				waitWritable(t, p, h, tok)
+			}
+			if pending {
+				n, pending, err = p.written(tok)
+				require.NoError(t, err)
+				require.False(t, pending, "written after the completion")
+				require.Positive(t, n)
+			}
+			sent += n
+		}
+		got := testutil.Within(t, read, 10*time.Second, "the peer to read everything")
+		require.NoError(t, got.err)
+		assert.Equal(t, payload, got.data)
+		n, pending, err := p.written(tok)
+		assert.Equal(t, []any{0, false, nil}, []any{n, pending, err}, "nothing left to report")
 	})
 
 	t.Run("wake-ups are reported once and consumed", func(t *testing.T) {

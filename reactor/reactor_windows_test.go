@@ -374,3 +374,79 @@ func TestRegisterAgainAndAgainOnOneHandle(t *testing.T) {
 	}, 5*time.Second, 5*time.Millisecond, "every slot released")
 	assert.Zero(t, l.Stats().Registered)
 }
+
+// A write the pipe cannot take whole stays pending with its buffer: arm
+// (Writable) reports nothing meanwhile, del cancels it and keeps the
+// registration (and the buffer) until the aborted completion is dequeued,
+// which only releases it.
+func TestDelWithAWritePendingKeepsItsBufferUntilReleased(t *testing.T) {
+	tok := token{slot: 4, gen: 9}
+	p := contractPoller(t).(*iocpPoller)
+	h, _ := contractPair(t)
+	require.NoError(t, p.add(h, tok))
+	got, _ := collect(t, p, h, tok, time.Second)
+	require.Equal(t, Writable, got)
+
+	buf := bytes.Repeat([]byte{'w'}, 1<<20) // far more than the pipe's 4 KiB
+	n, pending, err := p.write(h, tok, buf)
+	require.NoError(t, err)
+	require.True(t, pending, "a 1 MiB write to a 4 KiB pipe nobody reads")
+	require.Zero(t, n)
+	r := p.regs[tok]
+	assert.Equal(t, &buf[0], &r.write.buf[0], "the poller holds the buffer")
+	require.NoError(t, p.arm(h, tok, Writable))
+	got, _ = collect(t, p, h, tok, 50*time.Millisecond)
+	assert.Zero(t, got, "Writable while the write is pending")
+
+	draining, err := p.del(h, tok)
+	require.NoError(t, err)
+	require.True(t, draining, "a pending write keeps the registration draining")
+	assert.NotNil(t, r.write.buf, "the buffer is kept until the completion is seen")
+	got, _ = collect(t, p, h, tok, time.Second)
+	assert.Equal(t, released, got, "only released after del")
+	assert.Nil(t, r.write.buf)
+	assert.Empty(t, p.regs)
+	assert.Empty(t, p.ops)
+}
+
+// The handle closed while its write is pending (a session ending with output
+// in flight): the completion still comes back to the port and releases the
+// registration; nothing is freed before.
+func TestCloseTheHandleWithAWritePending(t *testing.T) {
+	tok := token{slot: 1, gen: 3}
+	p, h, peer := pendingWrite(t, tok)
+	draining, err := p.del(h, tok)
+	require.NoError(t, err)
+	require.True(t, draining)
+	peer.close(t)
+	got, _ := collect(t, p, h, tok, time.Second)
+	assert.Equal(t, released, got)
+	assert.Empty(t, p.ops)
+}
+
+// A write that completes with an error (the peer went while it was pending)
+// reports it through written, after its Writable.
+func TestAPendingWriteThatFailsReportsItsError(t *testing.T) {
+	tok := token{slot: 1, gen: 1}
+	p, h, peer := pendingWrite(t, tok)
+	peer.close(t)
+	waitWritable(t, p, h, tok)
+	n, pending, err := p.written(tok)
+	assert.False(t, pending)
+	assert.Zero(t, n, "nobody read a byte")
+	assert.ErrorIs(t, err, windows.ERROR_BROKEN_PIPE, "a write whose reader left")
+}
+
+// pendingWrite registers one end of a pair as tok and leaves a 1 MiB write
+// pending on it, which the 4 KiB pipe cannot take while nobody reads.
+func pendingWrite(t *testing.T, tok token) (*iocpPoller, uintptr, contractEnd) {
+	t.Helper()
+	p := contractPoller(t).(*iocpPoller)
+	h, peer := contractPair(t)
+	require.NoError(t, p.add(h, tok))
+	collect(t, p, h, tok, time.Second)
+	_, pending, err := p.write(h, tok, make([]byte, 1<<20))
+	require.NoError(t, err)
+	require.True(t, pending)
+	return p, h, peer
+}

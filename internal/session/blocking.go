@@ -28,7 +28,21 @@ type blocking struct {
 	dlMu         sync.Mutex
 	readDeadline time.Time // the user's, restored after WaitForData
 	waitActive   bool      // WaitForData holds the read deadline
+	heldDeadline time.Time // the descriptor's read deadline while it does
+
+	// stash keeps what WaitForData read to learn that data had come, and
+	// the reading calls give it out before they read again, so that
+	// WaitForData consumes nothing as the API sees it and costs one read,
+	// not a peek and then the read. It is made by the first WaitForData,
+	// so sessions that never wait carry none. Reader's turn only.
+	stash   *[stashSize]byte
+	stashed []byte // what of stash is not read yet
 }
+
+// stashSize bounds what WaitForData reads ahead. It need not hold a whole
+// message: a reader takes the rest from the kernel, and the read that found
+// the data replaces the peek that would otherwise have asked for it.
+const stashSize = 1024
 
 // New makes a session of a connected, non-blocking, close-on-exec socket
 // (on Windows, an overlapped pipe handle) whose calls block their caller.
@@ -83,9 +97,27 @@ func (s *Session) pollError(op string, err error) error {
 	return &net.OpError{Op: op, Net: "unix", Source: s.addrs.Local, Addr: s.addrs.Remote, Err: err}
 }
 
+// fromStash gives out what WaitForData read ahead, as a read of the
+// descriptor would: not once the read deadline has passed, as net's Read
+// reports the deadline whatever has arrived. Caller holds readMu.
+func (s *Session) fromStash(p []byte) (int, error) {
+	s.dlMu.Lock()
+	deadline := s.readDeadline
+	s.dlMu.Unlock()
+	if !deadline.IsZero() && !time.Now().Before(deadline) {
+		return 0, s.pollError("read", os.ErrDeadlineExceeded)
+	}
+	n := copy(p, s.stashed)
+	s.stashed = s.stashed[n:]
+	return n, nil
+}
+
 // read makes one read of at least one byte, parking until there is one.
 // Caller holds readMu.
 func (s *Session) read(p []byte) (int, error) {
+	if len(s.stashed) > 0 {
+		return s.fromStash(p)
+	}
 	n, perr, serr := s.conn.read(p)
 	switch {
 	case perr != nil:
@@ -153,6 +185,9 @@ func (s *Session) ReadNB(p []byte) (int, error) {
 		return 0, ipcerr.ErrTryAgain
 	}
 	defer s.readMu.Unlock()
+	if len(s.stashed) > 0 {
+		return s.fromStash(p)
+	}
 	n, perr, serr := s.conn.readNow(p)
 	switch {
 	case perr != nil:
@@ -184,68 +219,81 @@ func (s *Session) write(p []byte) (int, error) {
 // after the peer hung up if they were sent before; ErrBrokenPipe once the
 // peer is gone and nothing is left; ErrTimeout when timeout passes, at once
 // for 0; Infinite (or any negative timeout) waits without limit. It consumes
-// nothing. Cancel wakes it with ErrCancelled. Any goroutine; it takes the
-// reader's turn.
+// nothing: the bytes it reads to find out are the next reads' (see stash).
+// Cancel wakes it with ErrCancelled. Any goroutine; it takes the reader's
+// turn.
 func (s *Session) WaitForData(timeout time.Duration) error {
 	if err := s.checkRead(); err != nil {
 		return err
 	}
 	s.readMu.Lock()
 	defer s.readMu.Unlock()
-	if timeout != 0 {
-		var deadline time.Time // zero: no limit
-		if timeout > 0 {
-			deadline = time.Now().Add(timeout)
-		}
-		if err := s.holdReadDeadline(deadline); err != nil {
-			return err
-		}
-		defer s.releaseReadDeadline()
+	if len(s.stashed) > 0 {
+		return nil
 	}
-	// With no wait, the peek ignores deadlines: WaitForData keeps its own
-	// timeout, and a passed read deadline must not hide data that is there.
-	st, perr, serr := s.conn.peek(timeout != 0)
+	// WaitForData keeps its own timeout, so the user's read deadline steps
+	// aside, also for timeout 0: a passed deadline must not hide data that
+	// is there. No limit and no deadline of the user's, the IPRT way of
+	// serving, costs no deadline change at all.
+	var deadline time.Time // zero: no limit
+	if timeout > 0 {
+		deadline = time.Now().Add(timeout)
+	}
+	if err := s.holdReadDeadline(deadline); err != nil {
+		return err
+	}
+	defer s.releaseReadDeadline()
+	if s.stash == nil {
+		s.stash = new([stashSize]byte)
+	}
+	var n int
+	var perr, serr error
+	if timeout == 0 {
+		n, perr, serr = s.conn.readNow(s.stash[:])
+	} else {
+		n, perr, serr = s.conn.read(s.stash[:])
+	}
 	switch {
+	case n > 0:
+		s.stashed = s.stash[:n]
+		return nil
 	case perr != nil && errors.Is(perr, os.ErrDeadlineExceeded) && !s.cancelled.Load():
 		return ipcerr.ErrTimeout
 	case perr != nil:
 		return s.pollError("wait", perr)
-	case st == peekData:
-		return nil
-	case st == peekEOF:
-		return ipcerr.ErrBrokenPipe
-	case serr != nil && serr != errWouldBlock:
+	case serr == errWouldBlock:
+		return ipcerr.ErrTimeout // timeout 0 and nothing there
+	case serr != nil:
 		return s.sysError("wait", serr)
 	}
-	return ipcerr.ErrTimeout // timeout 0 and nothing there
+	return ipcerr.ErrBrokenPipe // the end of the stream
 }
 
-// peekState is what a peek found.
-type peekState int
-
-const (
-	peekNothing peekState = iota // no data yet, or an error
-	peekData                     // a read would return bytes
-	peekEOF                      // a read would return the end of the stream
-)
-
 // holdReadDeadline gives the read deadline to WaitForData until
-// releaseReadDeadline; the user's deadline is kept aside meanwhile.
+// releaseReadDeadline; the user's deadline is kept aside meanwhile. The
+// descriptor's deadline is the user's until then, so it is changed only if
+// t differs from it.
 func (s *Session) holdReadDeadline(t time.Time) error {
 	s.dlMu.Lock()
 	defer s.dlMu.Unlock()
 	if s.cancelled.Load() {
 		return s.cancelError()
 	}
-	s.waitActive = true
+	s.waitActive, s.heldDeadline = true, t
+	if t.Equal(s.readDeadline) {
+		return nil
+	}
 	return s.pollError("wait", s.conn.setReadDeadline(t))
 }
 
+// releaseReadDeadline gives the read deadline back to the user: the one set
+// meanwhile if any, else the one held aside. A cancelled session keeps its
+// deadline in the past.
 func (s *Session) releaseReadDeadline() {
 	s.dlMu.Lock()
 	defer s.dlMu.Unlock()
 	s.waitActive = false
-	if !s.cancelled.Load() {
+	if !s.cancelled.Load() && !s.heldDeadline.Equal(s.readDeadline) {
 		s.conn.setReadDeadline(s.readDeadline)
 	}
 }

@@ -388,6 +388,94 @@ func TestWaitForData(t *testing.T) {
 	})
 }
 
+// WaitForData reads ahead into the session (the stash), so that it costs one
+// read, not a peek and a read: every reading call must give those bytes out
+// first, in order, exactly once, and as a read of the descriptor would.
+func TestWaitForDataReadsAheadInvisibly(t *testing.T) {
+	// More than the stash holds, so that a read crosses from the stash to
+	// the kernel's buffer.
+	msg := make([]byte, 3000)
+	for i := range msg {
+		msg[i] = byte(i * 7)
+	}
+	readers := []struct {
+		name string
+		read func(s *session.Session, p []byte) (int, error)
+	}{
+		{"Read", func(s *session.Session, p []byte) (int, error) { return s.Read(p) }},
+		{"ReadNB", func(s *session.Session, p []byte) (int, error) { return s.ReadNB(p) }},
+		{"ReadFull", func(s *session.Session, p []byte) (int, error) {
+			if err := s.ReadFull(p); err != nil {
+				return 0, err
+			}
+			return len(p), nil
+		}},
+	}
+	for _, r := range readers {
+		t.Run(r.name+" takes the bytes in order, once", func(t *testing.T) {
+			noFDLeak(t)
+			s, peer := pair(t)
+			_, err := peer.Write(msg)
+			require.NoError(t, err)
+			require.NoError(t, s.WaitForData(infinite))
+			require.NoError(t, s.WaitForData(infinite), "a second wait finds the same bytes")
+			var got []byte
+			buf := make([]byte, 700) // does not divide the stash
+			for len(got) < len(msg) {
+				n, err := r.read(s, buf[:min(len(buf), len(msg)-len(got))])
+				require.NoError(t, err, "after %d bytes", len(got))
+				got = append(got, buf[:n]...)
+			}
+			assert.Equal(t, msg, got)
+			_, err = s.ReadNB(buf)
+			isErr(t, err, ipcerr.ErrTryAgain, "nothing is left")
+			isErr(t, s.WaitForData(0), ipcerr.ErrTimeout, "nothing is left to wait for")
+		})
+	}
+	t.Run("data, then the peer's end: the data first", func(t *testing.T) {
+		skipOnWindows(t, noHalfClose)
+		s, peer := readAhead(t, "last words")
+		require.NoError(t, peer.CloseWrite())
+		buf := make([]byte, 64)
+		n, err := s.Read(buf)
+		require.NoError(t, err)
+		assert.Equal(t, "last words", string(buf[:n]))
+		isErr(t, s.WaitForData(infinite), ipcerr.ErrBrokenPipe, "then the end")
+		_, err = s.Read(buf)
+		assert.Equal(t, io.EOF, err)
+	})
+	t.Run("a passed read deadline keeps the bytes for later", func(t *testing.T) {
+		s, _ := readAhead(t, "kept")
+		require.NoError(t, s.SetReadDeadline(time.Now().Add(-time.Second)))
+		buf := make([]byte, 8)
+		for _, r := range readers[:2] {
+			_, err := r.read(s, buf)
+			assertDeadlineError(t, err, r.name+" past its deadline")
+		}
+		require.NoError(t, s.SetReadDeadline(time.Time{}))
+		n, err := s.Read(buf)
+		require.NoError(t, err)
+		assert.Equal(t, "kept", string(buf[:n]))
+	})
+	t.Run("Close with bytes read ahead", func(t *testing.T) {
+		s, _ := readAhead(t, "unread")
+		require.NoError(t, s.Close())
+		_, err := s.Read(make([]byte, 8))
+		isErr(t, err, ipcerr.ErrClosed, "a closed session gives nothing out")
+	})
+}
+
+// readAhead is a pair whose peer has sent msg and whose session has waited
+// for it, so that msg sits in the session's stash.
+func readAhead(t *testing.T, msg string) (s, peer *session.Session) {
+	noFDLeak(t)
+	s, peer = pair(t)
+	_, err := peer.Write([]byte(msg))
+	require.NoError(t, err)
+	require.NoError(t, s.WaitForData(infinite))
+	return s, peer
+}
+
 func TestReadNB(t *testing.T) {
 	noFDLeak(t)
 	s, peer := pair(t)

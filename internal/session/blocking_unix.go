@@ -28,10 +28,6 @@ type conn struct {
 	rerr      error
 	readFn    func(fd uintptr) bool // parks on EAGAIN
 	readNowFn func(fd uintptr) bool // never parks
-	peekWait  bool
-	peekSt    peekState
-	peekFn    func(fd uintptr) bool
-	peekNowFn func(fd uintptr)
 	wbuf      []byte
 	wn        int
 	werr      error
@@ -46,8 +42,6 @@ func (c *conn) init(fd uintptr) error {
 	c.f, c.rc = f, rc
 	c.readFn = c.readOnce
 	c.readNowFn = c.readNowOnce
-	c.peekFn = c.peekOnce
-	c.peekNowFn = func(fd uintptr) { c.peekOnce(fd) }
 	c.writeFn = c.writeOnce
 	return nil
 }
@@ -108,39 +102,6 @@ func (c *conn) write(p []byte) (n int, perr, serr error) {
 	n, serr = c.wn, c.werr
 	c.wbuf, c.wn, c.werr = nil, 0, nil
 	return n, perr, serr
-}
-
-func (c *conn) peekOnce(fd uintptr) bool {
-	n, err := sock.Peek(int(fd))
-	switch {
-	case err == unix.EAGAIN:
-		c.rerr = errWouldBlock
-		return !c.peekWait
-	case err != nil:
-		c.rerr = err
-	case n > 0:
-		c.peekSt, c.rerr = peekData, nil
-	default:
-		c.peekSt, c.rerr = peekEOF, nil
-	}
-	return true
-}
-
-// peek reports whether a read would return data or the end of the stream,
-// consuming nothing. With wait it parks until one of them holds (bounded by
-// the read deadline); without, it answers at once, whatever the deadline,
-// through Control: errWouldBlock when nothing is there. Caller holds the
-// reader's turn, whose per-call state it uses.
-func (c *conn) peek(wait bool) (st peekState, perr, serr error) {
-	c.peekWait = wait
-	if wait {
-		perr = c.rc.Read(c.peekFn)
-	} else {
-		perr = c.rc.Control(c.peekNowFn)
-	}
-	st, serr = c.peekSt, c.rerr
-	c.peekSt, c.rerr = peekNothing, nil
-	return st, perr, serr
 }
 
 func (c *conn) setReadDeadline(t time.Time) error  { return c.f.SetReadDeadline(t) }

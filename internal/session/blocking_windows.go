@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"runtime"
 	"syscall"
 	"time"
 
@@ -110,44 +109,6 @@ func (c *conn) write(p []byte) (n int, perr, serr error) {
 		}
 	}
 	return n, nil, nil
-}
-
-// peek reports whether a read would return data or the end of the stream,
-// consuming nothing, as IPRT's WaitForData does: PeekNamedPipe; with wait
-// and nothing there, a zero-byte read (an overlapped ReadFile of nothing on
-// the runtime's port, which completes when data arrives or the pipe breaks)
-// under the read deadline, then PeekNamedPipe again. A zero-byte read may
-// complete with nothing to read, hence the loop.
-func (c *conn) peek(wait bool) (st peekState, perr, serr error) {
-	var readErr error // what the last zero-byte read failed with
-	for i := 1; ; i++ {
-		avail, eof, perr, serr := c.avail()
-		switch {
-		case perr != nil:
-			return peekNothing, perr, nil
-		case eof:
-			return peekEOF, nil, nil
-		case serr != nil:
-			return peekNothing, nil, serr
-		case avail > 0:
-			return peekData, nil, nil
-		case !wait:
-			return peekNothing, nil, errWouldBlock
-		case readErr != nil:
-			// The read failed and the pipe still has nothing: report the
-			// read's error rather than try again for ever.
-			return peekNothing, nil, readErr
-		}
-		_, err := c.f.Read(nil)
-		if perr, serr := split(err); perr != nil {
-			return peekNothing, perr, nil
-		} else {
-			readErr = serr
-		}
-		if i%10 == 0 {
-			runtime.Gosched() // IPRT yields after ten rounds, too
-		}
-	}
 }
 
 func (c *conn) setReadDeadline(t time.Time) error  { return c.f.SetReadDeadline(t) }

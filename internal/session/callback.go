@@ -84,7 +84,8 @@ var errCallbackRawConn = fmt.Errorf("%w: the descriptor of a session served by c
 // (reactor.Loop.AddLoad) counts its sessions.
 type loopState struct {
 	loop      *reactor.Loop
-	buf       []byte // loop-owned
+	buf       []byte  // loop-owned
+	sys       sysLoop // loop-owned: the system's own (callback_windows.go)
 	paused    atomic.Int64
 	bytesIn   atomic.Uint64
 	bytesOut  atomic.Uint64
@@ -288,8 +289,11 @@ func (c *evConn) readAll(hangUp bool) {
 			// No more OnData; but a peer that hangs up still ends the
 			// session, or a cancelled session nobody closes would never run
 			// OnClose and Shutdown would wait for it forever.
-			if hangUp && !c.lingering {
+			switch {
+			case hangUp && !c.lingering:
 				c.end(ipcerr.ErrCancelled)
+			case !c.lingering:
+				c.watchEnd()
 			}
 			return
 		}
@@ -306,16 +310,8 @@ func (c *evConn) readAll(hangUp bool) {
 			}
 			return
 		}
-		n, err := c.recv(c.ls.buf)
-		switch {
-		case err == errWouldBlock:
-			c.ls.loop.Arm(c.reg, reactor.Readable)
-			return
-		case err != nil:
-			c.end(c.s.sysError("read", err))
-			return
-		case n == 0:
-			c.end(io.EOF)
+		n, ok := c.recvSome(io.EOF)
+		if !ok {
 			return
 		}
 		c.ls.bytesIn.Add(uint64(n))
@@ -324,6 +320,25 @@ func (c *evConn) readAll(hangUp bool) {
 			return
 		}
 	}
+}
+
+// recvSome makes one read into the loop's buffer. false: nothing more to
+// read now (the next edge is armed), or the session has ended, with eof at
+// the end of the stream.
+func (c *evConn) recvSome(eof error) (int, bool) {
+	n, err := c.recv(c.ls.buf)
+	switch {
+	case err == errWouldBlock:
+		c.ls.loop.Arm(c.reg, reactor.Readable)
+		return 0, false
+	case err != nil:
+		c.end(c.s.sysError("read", err))
+		return 0, false
+	case n == 0:
+		c.end(eof)
+		return 0, false
+	}
+	return n, true
 }
 
 // deliver offers data, after what is left from before, to OnData and keeps
@@ -399,9 +414,11 @@ func (c *evConn) sendQueued() error {
 }
 
 // sendSome writes what the kernel takes of the queue: errWouldBlock if it
-// took less than all. Any goroutine; caller holds mu.
+// took less than all. Caller holds mu; on Unix any goroutine (awaitRoom),
+// on Windows the loop only, through sendQueued, as its send requires.
 func (c *evConn) sendSome() error {
-	if c.queued() == 0 || c.h == noHandle || c.out.inFlight {
+	// A send in flight (outState.inFlight) is the verb's to collect.
+	if c.queued() == 0 || c.h == noHandle {
 		return nil
 	}
 	n, err := c.send(c.out.pending())

@@ -15,7 +15,7 @@ import (
 // stream, errWouldBlock when it has nothing (the next readable edge will
 // come).
 func (c *evConn) recv(buf []byte) (int, error) {
-	n, err := sock.Read(int(c.h), buf)
+	n, err := c.ls.sys.read(int(c.h), buf)
 	if err == unix.EAGAIN {
 		return 0, errWouldBlock
 	}
@@ -31,6 +31,17 @@ func (c *evConn) send(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// sysLoop is what a loop's sessions share per system: on Unix a read needs
+// nothing (on Windows, the OVERLAPPED of its reads).
+type sysLoop struct{}
+
+// read is one non-blocking read(2).
+func (sysLoop) read(fd int, buf []byte) (int, error) { return sock.Read(fd, buf) }
+
+// watchEnd has nothing to do for a cancelled session: the socket's hang-up
+// edge comes whether or not its data is read.
+func (c *evConn) watchEnd() {}
 
 // CallbackFace reports whether sessions can be served by callbacks here:
 // on Unix they can.

@@ -6,6 +6,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/localipc/localipc/internal/ipcerr"
 	"github.com/localipc/localipc/internal/testutil"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
@@ -49,3 +50,7 @@ func fillSendBuffer(t testing.TB, rc syscall.RawConn) int {
 
 // writeToClosedPeer is the errno of a Write whose peer has closed.
 var writeToClosedPeer error = unix.EPIPE
+
+// closedWithUnread is what a Read gets when its peer closed with bytes of
+// ours unread: the socket reports a reset.
+var closedWithUnread error = ipcerr.ErrBrokenPipe

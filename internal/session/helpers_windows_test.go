@@ -2,6 +2,7 @@ package session_test
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"sync/atomic"
 	"syscall"
@@ -102,3 +103,7 @@ func fillSendBuffer(t testing.TB, rc syscall.RawConn) int {
 // writeToClosedPeer is the Win32 code of a Write whose peer has closed: the
 // pipe is being closed (IPRT's Write maps it to VERR_BROKEN_PIPE).
 var writeToClosedPeer error = windows.ERROR_NO_DATA
+
+// closedWithUnread is what a Read gets when its peer closed with bytes of
+// ours unread: a pipe drops them and reports the end of the stream.
+var closedWithUnread error = io.EOF

@@ -294,7 +294,9 @@ func (s *Session) RemoteAddr() net.Addr {
 }
 
 // SyscallConn gives raw access to the descriptor, for socket options that
-// localipc does not wrap (net.Conn's optional interface). Any goroutine.
+// localipc does not wrap (net.Conn's optional interface). Reading through it
+// bypasses the session: bytes that WaitForData has read ahead are given out
+// by the session's own reading calls only. Any goroutine.
 func (s *Session) SyscallConn() (syscall.RawConn, error) {
 	if err := s.check(); err != nil {
 		return nil, err

@@ -3,7 +3,7 @@
 // every difference between the systems lives in a file named for it.
 //
 // Listen, Unlink, Dial and PeerCred return errors made by ipcerr.OSError, ready
-// for a caller of localipc. Socket, Connect, Read, Peek, Accept, Send and
+// for a caller of localipc. Socket, Connect, Read, Accept, Send and
 // SendAll return the bare errno, because their callers park or queue on
 // EAGAIN; none of them returns EINTR (IgnoringEINTR).
 //
