@@ -5,6 +5,7 @@ import (
 	"net"
 
 	"github.com/localipc/localipc/internal/session"
+	"github.com/localipc/localipc/reactor"
 )
 
 // Dial connects to the server on name (RTLocalIpcSessionConnect): ErrNotFound
@@ -29,9 +30,14 @@ func DialContext(ctx context.Context, name string, flags Flags, opts ...Option) 
 	if err != nil {
 		return nil, err
 	}
+	var r *reactor.Reactor
 	if o.handler != nil {
+		// Both before connecting: the server would see a session end at once.
 		if err := session.CallbackFace(); err != nil {
-			return nil, err // before connecting: the server would see a session end at once
+			return nil, err
+		}
+		if r, err = o.reactorOf(); err != nil {
+			return nil, err
 		}
 	}
 	h, err := dial(ctx, path, flags)
@@ -41,11 +47,6 @@ func DialContext(ctx context.Context, name string, flags Flags, opts ...Option) 
 	addrs := &session.Addrs{Local: unnamed, Remote: &net.UnixAddr{Name: path, Net: "unix"}}
 	if o.handler == nil {
 		return session.New(h, addrs)
-	}
-	r, err := o.reactorOf()
-	if err != nil {
-		closeHandle(h)
-		return nil, err
 	}
 	return session.Attach(h, addrs, r.Least(), &session.Config{Handler: o.handler, Limits: o.limits})
 }

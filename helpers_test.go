@@ -38,10 +38,13 @@ func TestMain(m *testing.M) {
 	if worker := os.Getenv(childEnv); worker != "" {
 		os.Exit(runChild(worker))
 	}
-	// The examples serve on the process-wide reactor, which is never closed:
-	// start it first, so that its loops are not taken for leaks (any other
-	// reactor's still are). Where it is not supported there are none.
-	reactor.Default()
+	// The examples serve on the process-wide reactors, which are never
+	// closed: start them first, so that their loops are not taken for leaks
+	// (any other reactor's still are). Where there is no reactor there are
+	// none.
+	for _, m := range []reactor.WaitMode{reactor.WaitNetpoll, reactor.WaitLocked, reactor.WaitBusy} {
+		reactor.Shared(m)
+	}
 	goleak.VerifyTestMain(m, goleak.IgnoreCurrent())
 }
 

@@ -17,7 +17,8 @@ type options struct {
 	group     int         // group given access before listen(2); -1: none
 	peerCheck func(pid, uid, gid int) error
 	reactor   *reactor.Reactor
-	handler   Handler // Dial: serve the session by callbacks
+	waitMode  *reactor.WaitMode // nil: the default reactor's
+	handler   Handler           // Dial: serve the session by callbacks
 	limits    session.Limits
 	sddl      *string // Windows: the pipes' security descriptor; nil: IPRT's default
 }
@@ -32,10 +33,14 @@ func collectOptions(opts []Option) options {
 	return o
 }
 
-// reactorOf returns the reactor the options name, or the default one.
+// reactorOf returns the reactor the options name: WithReactor's, else the
+// process-wide one of WithWaitMode's mode, else the default one.
 func (o *options) reactorOf() (*reactor.Reactor, error) {
-	if o.reactor != nil {
+	switch {
+	case o.reactor != nil:
 		return o.reactor, nil
+	case o.waitMode != nil:
+		return reactor.Shared(*o.waitMode)
 	}
 	return reactor.Default()
 }
@@ -85,6 +90,16 @@ func WithPeerCheck(check func(pid, uid, gid int) error) Option {
 // default reactor. Serve, and Dial with WithHandler.
 func WithReactor(r *reactor.Reactor) Option {
 	return func(o *options) { o.reactor = r }
+}
+
+// WithWaitMode serves callback sessions on the process-wide reactor whose
+// loops wait in mode m (reactor.Shared), started on first use and never
+// closed, instead of on the default one (reactor.DefaultWaitMode). The
+// default suits servers whose clients are other processes; docs/benchmarks.md
+// has the figures of each mode. WithReactor, if given too, wins. An unknown
+// mode makes Serve and Dial fail. Serve, and Dial with WithHandler.
+func WithWaitMode(m reactor.WaitMode) Option {
+	return func(o *options) { o.waitMode = &m }
 }
 
 // WithHandler makes Dial serve the session by callbacks on the reactor, like

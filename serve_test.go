@@ -470,3 +470,91 @@ func TestCallbackFlushAndCloseWriteWokenByCancel(t *testing.T) {
 		assert.Zero(t, st.Timers, "timers left on loop %d", st.Loop)
 	}
 }
+
+// registered is how many handles r's loops watch now.
+func registered(stats []reactor.LoopStats) int {
+	n := 0
+	for _, st := range stats {
+		n += st.Registered
+	}
+	return n
+}
+
+// serverRegistered is registered for the reactor serving srv.
+func serverRegistered(srv *localipc.Server) int {
+	n := 0
+	for _, st := range srv.Stats() {
+		n += st.Registered
+	}
+	return n
+}
+
+// TestWithWaitMode: Serve and Dial with a handler land on the process-wide
+// reactor of the mode asked for, and a session served there echoes.
+func TestWithWaitMode(t *testing.T) {
+	skipWithoutCallbackFace(t)
+	for _, m := range []reactor.WaitMode{reactor.WaitNetpoll, reactor.WaitLocked, reactor.WaitBusy} {
+		t.Run(m.String(), func(t *testing.T) {
+			r, err := reactor.Shared(m)
+			skipWithoutReactor(t, err)
+			require.NoError(t, err)
+			require.Equal(t, m, r.WaitMode())
+			srv, name := serve(t, &funcHandler{data: echo}, localipc.WithWaitMode(m))
+			before := registered(r.Stats())
+			s := dial(t, name)
+			_, err = s.Write([]byte("ping"))
+			require.NoError(t, err)
+			got := make([]byte, 4)
+			require.NoError(t, s.ReadFull(got))
+			assert.Equal(t, []byte("ping"), got)
+			// The echo proves the session is registered by now.
+			assert.Equal(t, before+1, registered(r.Stats()), "the session is on Shared(%v)", m)
+			assert.Equal(t, registered(r.Stats()), serverRegistered(srv))
+
+			echoed := make(chan []byte, 1)
+			closed := make(chan error, 1)
+			c, err := localipc.Dial(name, 0, localipc.WithWaitMode(m), localipc.WithHandler(&funcHandler{
+				data:  func(_ *localipc.Session, b []byte) int { echoed <- append([]byte(nil), b...); return len(b) },
+				close: func(_ *localipc.Session, err error) { closed <- err },
+			}))
+			require.NoError(t, err)
+			t.Cleanup(func() {
+				// Gone from the shared reactor before the next test counts.
+				c.Close()
+				assert.NoError(t, within(t, closed, 10*time.Second, "the callback client's OnClose"))
+			})
+			_, err = c.Write([]byte("pong"))
+			require.NoError(t, err)
+			assert.Equal(t, []byte("pong"), within(t, echoed, 10*time.Second, "the echo to the callback client"))
+			// The client's session and the server's second one.
+			assert.Equal(t, before+3, registered(r.Stats()))
+		})
+	}
+}
+
+func TestWithReactorWinsOverWithWaitMode(t *testing.T) {
+	r := newReactor(t)
+	busy, err := reactor.Shared(reactor.WaitBusy)
+	require.NoError(t, err)
+	before := registered(busy.Stats())
+	srv, _ := serve(t, &funcHandler{}, localipc.WithReactor(r), localipc.WithWaitMode(reactor.WaitBusy))
+	// The listener's handles (one socket on Unix, its pipe instances on
+	// Windows) are on WithReactor's reactor, none on the shared one.
+	assert.Positive(t, registered(r.Stats()), "the listener is on WithReactor's reactor")
+	assert.Equal(t, registered(r.Stats()), serverRegistered(srv))
+	assert.Equal(t, before, registered(busy.Stats()))
+}
+
+func TestWithWaitModeUnknown(t *testing.T) {
+	skipWithoutCallbackFace(t)
+	const bad = reactor.WaitMode(7)
+	name := uniqueName(t)
+	srv, err := localipc.Serve(name, 0, &funcHandler{}, localipc.WithWaitMode(bad))
+	assert.Nil(t, srv)
+	assert.EqualError(t, err, "reactor: unknown wait mode 7")
+
+	_, name = listen(t, 0)
+	c, err := localipc.Dial(name, 0, localipc.WithWaitMode(bad), localipc.WithHandler(&funcHandler{}))
+	assert.Nil(t, c)
+	assert.EqualError(t, err, "reactor: unknown wait mode 7")
+}

@@ -85,17 +85,12 @@ func plan(b *testing.B) workload.Plan {
 }
 
 // contenders returns the names to run: those of want (all if want is empty)
-// that -contenders lets through, in want's order.
+// that -contenders lets through (workload.Selected), in Contenders' order.
 func contenders(want ...string) []string {
-	if len(want) == 0 {
-		for _, c := range Contenders() {
-			want = append(want, c.Name)
-		}
-	}
 	var names []string
-	for _, name := range want {
-		if *flagOnly == "" || slices.Contains(strings.Split(*flagOnly, ","), name) {
-			names = append(names, name)
+	for _, c := range Contenders() {
+		if (len(want) == 0 || slices.Contains(want, c.Name)) && workload.Selected(c, *flagOnly) {
+			names = append(names, c.Name)
 		}
 	}
 	return names
@@ -105,6 +100,12 @@ func contenders(want ...string) []string {
 // process for the contender and the workload against it; it reports the
 // workload's figures (their mean, if b.N > 1) with their own units.
 func runEach(b *testing.B, names []string, sink bool, work func(srv *workload.ServerProc) (workload.Figures, error)) {
+	runEachOn(b, "", names, sink, work)
+}
+
+// runEachOn is runEach with each server confined to the CPUs of the list
+// cpus (workload.StartServerOn); empty: anywhere.
+func runEachOn(b *testing.B, cpus string, names []string, sink bool, work func(srv *workload.ServerProc) (workload.Figures, error)) {
 	if len(names) == 0 {
 		b.Skip("no contender selected")
 	}
@@ -112,7 +113,7 @@ func runEach(b *testing.B, names []string, sink bool, work func(srv *workload.Se
 		b.Run("contender="+name, func(b *testing.B) {
 			sum := workload.Figures{}
 			for range b.N {
-				f, err := once(name, sink, profileTag(b.Name()), work)
+				f, err := once(cpus, name, sink, profileTag(b.Name()), work)
 				if err != nil {
 					b.Fatalf("%s: %v", name, err)
 				}
@@ -141,8 +142,8 @@ func profileTag(benchmark string) string {
 
 // once starts the contender's server, runs the workload, and stops the
 // server whatever happened.
-func once(name string, sink bool, tag string, work func(srv *workload.ServerProc) (workload.Figures, error)) (f workload.Figures, err error) {
-	srv, err := workload.StartServer(os.Args[0], name, sink, tag)
+func once(cpus, name string, sink bool, tag string, work func(srv *workload.ServerProc) (workload.Figures, error)) (f workload.Figures, err error) {
+	srv, err := workload.StartServerOn(cpus, os.Args[0], name, sink, tag)
 	if err != nil {
 		return nil, err
 	}

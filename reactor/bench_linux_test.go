@@ -135,8 +135,10 @@ func BenchmarkLoopEcho(b *testing.B) {
 	}
 }
 
-// BenchmarkWake is the measurement behind the choice of how loops wait and
-// how a blocking call waits. A client goroutine sends 64 bytes and waits for
+// BenchmarkWake is the in-process measurement of how loops wait and the one
+// behind how a blocking call waits; the loops' default wait mode is chosen
+// with the server in a process of its own instead (the bench module's W1 and
+// W3, docs/design.md), as servers are used. A client goroutine sends 64 bytes and waits for
 // them to come back; the client is the same in every case (a goroutine parked
 // on Go's runtime poller, as net's are). What changes is the server:
 //

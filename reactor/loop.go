@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/localipc/localipc/internal/ipcerr"
+	"golang.org/x/sys/cpu"
 )
 
 // Handler receives the readiness of one registered fd. OnEvents runs on the
@@ -62,23 +63,30 @@ type Loop struct {
 	mode   WaitMode
 	budget int
 	poller kernelQueue
-	parker *parker // WaitNetpoll on a pollable queue only
+	parker *parker // WaitNetpoll and WaitBusy on a pollable queue only
 	done   chan struct{}
 	armed  bool          // the poller keepsArmed: Arm has nothing to do
+	ww     writeWatcher  // the poller's, if it reports writability on demand
 	gid    atomic.Uint64 // the loop goroutine's id, for OnLoop
-	load   atomic.Int64  // owners placed here and not gone, see AddLoad
 
 	attachOnce sync.Once
 	attachment any // the layer above's, see Attachment
 
-	// Cross-goroutine task queue. wakePending is 1 from the first post after
-	// the loop last took the queue until the loop takes it again, so that a
-	// burst of posts costs one wake-up write, not one per post.
+	// Cross-goroutine task queue, and the counters its posters write (and
+	// the load, which placements write): on cache lines of their own, so
+	// that a poster on another CPU does not take the line of the loop's own
+	// fields and counters away from the loop at every post. wakePending is 1 from the first post after the loop last took
+	// the queue until the loop takes it again, so that a burst of posts
+	// costs one wake-up write, not one per post.
+	_           cpu.CacheLinePad
 	mu          sync.Mutex
 	queue       []func()
 	closed      bool // under mu: no more tasks are accepted
 	wakePending atomic.Uint32
 	stopping    atomic.Bool
+	posted      posterCounters
+	load        atomic.Int64 // owners placed here and not gone, see AddLoad
+	_           cpu.CacheLinePad
 
 	// loop-owned
 	pending  []func() // taken from queue; pending[next:] not run yet (over budget)
@@ -93,11 +101,16 @@ type Loop struct {
 	stats loopCounters
 }
 
+// posterCounters are written by the goroutines that post to a loop.
+type posterCounters struct {
+	wakeWrites atomic.Uint64
+	posts      atomic.Uint64
+}
+
+// loopCounters are written by the loop goroutine only (read by Stats).
 type loopCounters struct {
 	registered atomic.Int64
 	wakeups    atomic.Uint64
-	wakeWrites atomic.Uint64
-	posts      atomic.Uint64
 	events     atomic.Uint64
 	stale      atomic.Uint64
 	tasks      atomic.Uint64
@@ -116,7 +129,7 @@ type LoopStats struct {
 	Tasks      uint64 // tasks run
 	WakeWrites uint64 // wake-up writes made by posters (coalesced)
 	Wakeups    uint64 // wake-ups the loop received
-	Events     uint64 // readiness events delivered to handlers
+	Events     uint64 // readiness events delivered to handlers (added after each batch)
 	Stale      uint64 // events dropped because their registration was gone
 	Iterations uint64 // times round the loop
 	TimersRun  uint64 // timers fired
@@ -138,12 +151,13 @@ func newLoop(id int, cfg *config) (*Loop, error) {
 		armed:  p.keepsArmed(),
 		events: make([]event, maxEvents),
 	}
+	l.ww, _ = p.(writeWatcher)
 	if p.reportsHandles() {
 		l.byHandle = make(map[uintptr]uint32)
 	}
 	// A queue that Go's netpoller cannot wait on (a completion port) has its
 	// loop block in the poller's wait instead, on an unlocked thread.
-	if fd, ok := p.pollable(); ok && l.mode == WaitNetpoll {
+	if fd, ok := p.pollable(); ok && (l.mode == WaitNetpoll || l.mode == WaitBusy) {
 		if l.parker, err = newParker(fd, l.pollNow); err != nil {
 			p.close()
 			return nil, err
@@ -167,7 +181,7 @@ func (l *Loop) Post(task func()) error {
 		return ipcerr.ErrClosed
 	}
 	l.queue = append(l.queue, task)
-	l.stats.posts.Add(1)
+	l.posted.posts.Add(1)
 	// After the append: if the loop reset wakePending before taking the
 	// queue, this post either is in the queue it takes or sees the reset and
 	// wakes it again, so no task waits for an unrelated wake-up.
@@ -184,7 +198,7 @@ func (l *Loop) wakeLocked() {
 	if l.closed || !l.wakePending.CompareAndSwap(0, 1) {
 		return
 	}
-	l.stats.wakeWrites.Add(1)
+	l.posted.wakeWrites.Add(1)
 	// A failed wake-up cannot be undone: a task is queued and runs at the
 	// latest when the loop shuts down. Nothing to report.
 	l.poller.wake()
@@ -212,6 +226,40 @@ var errCallOnLoop = errors.New("reactor: Call from the loop's own goroutine woul
 // before it waits for the next one. Loop goroutine only (from a handler, a
 // timer or a posted task).
 func (l *Loop) Register(h uintptr, owner Handler) (Registration, error) {
+	return l.register(h, owner, false)
+}
+
+// RegisterReader is Register for an owner that writes only now and then:
+// where the poller can (WatchesWritable), the handle reports writability
+// only while WatchWritable has it on, so that each time the peer reads what
+// was sent the loop is not woken for a writable edge nobody needs. Elsewhere
+// it is Register. Loop goroutine only.
+func (l *Loop) RegisterReader(h uintptr, owner Handler) (Registration, error) {
+	return l.register(h, owner, l.ww != nil)
+}
+
+// WatchesWritable reports whether writability is reported on demand
+// (WatchWritable) for registrations made with RegisterReader. Any goroutine.
+func (l *Loop) WatchesWritable() bool { return l.ww != nil }
+
+// WatchWritable turns on or off the reports of writability of a registration
+// made with RegisterReader, where WatchesWritable; elsewhere it does nothing.
+// Turned on while the handle is writable, it reports so at once. Any
+// goroutine, unlike Arm: the kernel serializes it with the loop's waits. The
+// caller guarantees that h is still open and r's handle (the owner closes
+// it after Unregister, and calls this under the same lock); for a
+// registration already gone it returns an error and changes nothing.
+func (l *Loop) WatchWritable(r Registration, h uintptr, on bool) error {
+	if l.ww == nil {
+		return nil
+	}
+	if r.loop != l {
+		return ipcerr.ErrClosed
+	}
+	return l.ww.watchWritable(h, r.tok, on)
+}
+
+func (l *Loop) register(h uintptr, owner Handler, reader bool) (Registration, error) {
 	if owner == nil || l.stopping.Load() {
 		return Registration{}, ipcerr.ErrClosed
 	}
@@ -225,7 +273,11 @@ func (l *Loop) Register(h uintptr, owner Handler) (Registration, error) {
 	}
 	s := &l.slots[idx]
 	tok := token{slot: idx, gen: s.gen}
-	if err := l.poller.add(h, tok); err != nil {
+	add := l.poller.add
+	if reader {
+		add = l.ww.addReader
+	}
+	if err := add(h, tok); err != nil {
 		l.free = append(l.free, idx)
 		return Registration{}, err
 	}
@@ -380,9 +432,9 @@ func (l *Loop) Stats() LoopStats {
 		Registered: int(l.stats.registered.Load()),
 		Load:       l.Load(),
 		Timers:     l.timers.count(),
-		Posts:      l.stats.posts.Load(),
+		Posts:      l.posted.posts.Load(),
 		Tasks:      l.stats.tasks.Load(),
-		WakeWrites: l.stats.wakeWrites.Load(),
+		WakeWrites: l.posted.wakeWrites.Load(),
 		Wakeups:    l.stats.wakeups.Load(),
 		Events:     l.stats.events.Load(),
 		Stale:      l.stats.stale.Load(),
@@ -452,19 +504,42 @@ func (l *Loop) wait() int {
 	switch {
 	case timeout == 0:
 		n, _ = l.poller.wait(l.events, 0)
+	case l.mode == WaitBusy:
+		n = l.spin(deadline)
+		if n > 0 {
+			break
+		}
+		if l.parker != nil {
+			n = l.parker.park(deadline)
+			break
+		}
+		// The spin took time off the timeout: a timer is not fired late by it.
+		if !deadline.IsZero() {
+			timeout = max(time.Until(deadline), 0)
+		}
+		n, _ = l.poller.wait(l.events, msec(timeout))
 	case l.parker != nil:
 		n = l.parker.park(deadline)
-	case l.mode == WaitBusy:
-		n, _ = l.poller.wait(l.events, 0)
-		for i := 0; i < busySpins && n == 0; i++ {
-			runtime.Gosched()
-			n, _ = l.poller.wait(l.events, 0)
-		}
-		if n == 0 {
-			n, _ = l.poller.wait(l.events, msec(timeout))
-		}
 	default:
 		n, _ = l.poller.wait(l.events, msec(timeout))
+	}
+	return n
+}
+
+// spin polls without blocking up to busySpins times, or until deadline (a
+// zero one never passes), yielding between polls: first to the goroutines
+// of this process, which the last handlers may have woken and which would
+// otherwise wait for this P, then to the other threads of this CPU, which
+// may be the peer that is about to answer.
+func (l *Loop) spin(deadline time.Time) int {
+	n, _ := l.poller.wait(l.events, 0)
+	for i := 0; i < busySpins && n == 0; i++ {
+		if !deadline.IsZero() && !time.Now().Before(deadline) {
+			return 0
+		}
+		runtime.Gosched()
+		osYield()
+		n, _ = l.poller.wait(l.events, 0)
 	}
 	return n
 }
@@ -476,7 +551,8 @@ func (l *Loop) pollNow() int {
 }
 
 // busySpins is how many times WaitBusy polls, yielding in between, before it
-// blocks in the kernel.
+// parks: enough, on the machine of docs/benchmarks.md, for a ping-pong client
+// in another process to answer before the loop parks (docs/design.md).
 const busySpins = 64
 
 // msec rounds a timeout up to whole milliseconds, so that a timer is never
@@ -516,15 +592,18 @@ func (l *Loop) resolve(evs []event) {
 var unknownToken = token{slot: ^uint32(0) - 1}
 
 // dispatch hands each event to its registration's owner, and drops (counts
-// as stale) every event whose registration is gone.
+// as stale) every event whose registration is gone. The counters are added
+// once per batch, not per event: the loop's work on one event has no
+// locked instruction of its own.
 func (l *Loop) dispatch(evs []event) {
+	var delivered, stale, wakeups uint64
 	for _, e := range evs {
 		if e.tok == wakeToken {
-			l.stats.wakeups.Add(1)
+			wakeups++
 			continue
 		}
 		if int(e.tok.slot) >= len(l.slots) {
-			l.stats.stale.Add(1)
+			stale++
 			continue
 		}
 		s := &l.slots[e.tok.slot]
@@ -533,7 +612,7 @@ func (l *Loop) dispatch(evs []event) {
 		// tells the two apart. Only a draining slot, whose owner is gone
 		// and which keeps its generation until then, is ever released.
 		if s.gen == e.tok.gen && s.owner != nil {
-			l.stats.events.Add(1)
+			delivered++
 			s.owner.OnEvents(e.ev)
 			continue
 		}
@@ -542,7 +621,16 @@ func (l *Loop) dispatch(evs []event) {
 			l.free1(e.tok.slot)
 			continue
 		}
-		l.stats.stale.Add(1)
+		stale++
+	}
+	if delivered != 0 {
+		l.stats.events.Add(delivered)
+	}
+	if stale != 0 {
+		l.stats.stale.Add(stale)
+	}
+	if wakeups != 0 {
+		l.stats.wakeups.Add(wakeups)
 	}
 }
 

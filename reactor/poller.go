@@ -76,6 +76,18 @@ type kernelQueue interface {
 	close() error
 }
 
+// writeWatcher is what a poller has if it can leave writability out of a
+// registration until its owner asks for it (epoll). The loop finds it by a
+// type assertion, so that pollers without it have nothing to write.
+type writeWatcher interface {
+	// addReader is add without writability: no Writable event until
+	// watchWritable(on).
+	addReader(h uintptr, tok token) error
+	// watchWritable adds or removes writability from h's registration. Any
+	// goroutine.
+	watchWritable(h uintptr, tok token, on bool) error
+}
+
 // errWriteInFlight is a poller's refusal of a second write while one is
 // pending: a registration has one write in flight at most, and its owner
 // waits for Writable.

@@ -54,11 +54,39 @@ func putToken(ev *unix.EpollEvent, t token) {
 	ev.Pad = int32(t.gen)
 }
 
+// The interest sets of a registration: both directions, or reading only
+// (addReader, watchWritable).
+const (
+	epollBoth = unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET
+	epollRead = unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLET
+)
+
 func (p *poller) add(fd uintptr, t token) error {
-	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET}
+	return p.ctl(unix.EPOLL_CTL_ADD, "add", fd, t, epollBoth)
+}
+
+// addReader registers fd without EPOLLOUT. A registration with it has an
+// event for every skb the peer consumes: with the loop idle in epoll_wait,
+// each reply read by a ping-pong client wakes it once more for nothing.
+func (p *poller) addReader(fd uintptr, t token) error {
+	return p.ctl(unix.EPOLL_CTL_ADD, "add", fd, t, epollRead)
+}
+
+// watchWritable switches EPOLLOUT on or off. EPOLL_CTL_MOD polls the file
+// again, so a socket already writable when it is switched on reports so at
+// once: no edge between the owner's EAGAIN and this call is lost.
+func (p *poller) watchWritable(fd uintptr, t token, on bool) error {
+	if on {
+		return p.ctl(unix.EPOLL_CTL_MOD, "mod", fd, t, epollBoth)
+	}
+	return p.ctl(unix.EPOLL_CTL_MOD, "mod", fd, t, epollRead)
+}
+
+func (p *poller) ctl(op int, name string, fd uintptr, t token, events uint32) error {
+	ev := unix.EpollEvent{Events: events}
 	putToken(&ev, t)
-	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, int(fd), &ev); err != nil {
-		return fmt.Errorf("reactor: epoll_ctl add fd %d: %w", int(fd), err)
+	if err := unix.EpollCtl(p.epfd, op, int(fd), &ev); err != nil {
+		return fmt.Errorf("reactor: epoll_ctl %s fd %d: %w", name, int(fd), err)
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ package reactor
 
 import (
 	"errors"
+	"fmt"
 	"runtime"
 	"sync"
 
@@ -23,20 +24,31 @@ var ErrNotSupported = ipcerr.ErrNotSupported
 var ErrClosed = ipcerr.ErrClosed
 
 // WaitMode is how an idle loop waits for its kernel queue. It decides how fast
-// a loop reacts and how fast the goroutines it wakes get to run; the choices
-// are measured side by side in BenchmarkWake (wait_bench_test.go).
+// a loop reacts and how fast the goroutines it wakes get to run. The default
+// was chosen with the server in a process of its own, as servers are used
+// (the bench module's W1 and W3, with Go and C clients, spread over the CPUs
+// and pinned to one); BenchmarkWake (bench_linux_test.go), where client and
+// server share a process, is the second figure. docs/design.md has both.
 type WaitMode int
 
 const (
 	// WaitNetpoll parks the loop goroutine in Go's netpoller on the kernel
-	// queue's descriptor. No thread is held while the loop idles. Default.
-	// A kernel queue without a pollable descriptor (a completion port) has
-	// its loop block in the kernel instead, on a thread it does not lock.
+	// queue's descriptor. No thread is held while the loop idles, and no
+	// CPU is spent. It is the fastest when the loop's clients are
+	// goroutines of the same process (BenchmarkWake), the slowest when they
+	// are other processes. A kernel queue without a pollable descriptor (a
+	// completion port) has its loop block in the kernel instead, on a
+	// thread it does not lock.
 	WaitNetpoll WaitMode = iota
 	// WaitLocked locks the loop to an OS thread that blocks in epoll_wait.
+	// Goroutines that the loop's handlers wake wait for its P until the
+	// runtime takes it from the blocked thread.
 	WaitLocked
-	// WaitBusy polls without blocking a few dozen times, yielding between
-	// polls, before it blocks in epoll_wait: it trades CPU for latency.
+	// WaitBusy polls without blocking up to 64 times, yielding between polls
+	// to the process's goroutines and then to the CPU's other threads, and
+	// only then parks as WaitNetpoll does (or blocks in the kernel where the
+	// queue is not pollable). A peer that answers within tens of
+	// microseconds finds the loop awake; an idle loop parks. Default.
 	WaitBusy
 )
 
@@ -52,6 +64,16 @@ func (m WaitMode) String() string {
 	return "unknown"
 }
 
+// DefaultWaitMode is the wait mode of New without WithWaitMode, and of
+// Default's reactor.
+const DefaultWaitMode = WaitBusy
+
+// waitModes is how many wait modes there are: the valid ones are below it.
+const waitModes = 3
+
+// valid reports whether m is one of the wait modes.
+func (m WaitMode) valid() bool { return m >= 0 && m < waitModes }
+
 type config struct {
 	loops      int
 	waitMode   WaitMode
@@ -65,7 +87,7 @@ type Option func(*config)
 // WithLoops sets the number of loops; n <= 0 means GOMAXPROCS.
 func WithLoops(n int) Option { return func(c *config) { c.loops = n } }
 
-// WithWaitMode sets how idle loops wait (default WaitNetpoll).
+// WithWaitMode sets how idle loops wait (default DefaultWaitMode).
 func WithWaitMode(m WaitMode) Option { return func(c *config) { c.waitMode = m } }
 
 // WithTaskBudget sets how many posted tasks a loop runs per iteration before
@@ -84,19 +106,24 @@ const defaultTaskBudget = 256
 // goroutine.
 type Reactor struct {
 	loops     []*Loop
+	mode      WaitMode
+	shared    bool // one of Shared's: never closed
 	closeOnce sync.Once
 }
 
 // New starts a reactor. Its loops run until Close.
 func New(opts ...Option) (*Reactor, error) {
-	cfg := config{taskBudget: defaultTaskBudget, newPoller: newPoller}
+	cfg := config{waitMode: DefaultWaitMode, taskBudget: defaultTaskBudget, newPoller: newPoller}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if !cfg.waitMode.valid() {
+		return nil, fmt.Errorf("reactor: unknown wait mode %d", int(cfg.waitMode))
 	}
 	if cfg.loops <= 0 {
 		cfg.loops = runtime.GOMAXPROCS(0)
 	}
-	r := &Reactor{}
+	r := &Reactor{mode: cfg.waitMode}
 	for i := 0; i < cfg.loops; i++ {
 		l, err := newLoop(i, &cfg)
 		if err != nil {
@@ -112,20 +139,40 @@ func New(opts ...Option) (*Reactor, error) {
 	return r, nil
 }
 
-var defaultReactor struct {
+// shared holds the process-wide reactors, one per wait mode, each started on
+// first use.
+var shared [waitModes]struct {
 	once sync.Once
 	r    *Reactor
 	err  error
 }
 
-// Default returns the process-wide reactor, starting it on first use with one
-// loop per GOMAXPROCS. It is never closed.
-func Default() (*Reactor, error) {
-	defaultReactor.once.Do(func() {
-		defaultReactor.r, defaultReactor.err = New()
+// Shared returns the process-wide reactor whose loops wait in mode m,
+// starting it on first use with one loop per GOMAXPROCS. It is never closed.
+// A process that serves in two modes has two such reactors; most use one.
+// Any goroutine.
+func Shared(m WaitMode) (*Reactor, error) {
+	if !m.valid() {
+		return nil, fmt.Errorf("reactor: unknown wait mode %d", int(m))
+	}
+	s := &shared[m]
+	s.once.Do(func() {
+		s.r, s.err = New(WithWaitMode(m))
+		if s.r != nil {
+			s.r.shared = true
+		}
 	})
-	return defaultReactor.r, defaultReactor.err
+	return s.r, s.err
 }
+
+// Default returns the process-wide reactor of the default wait mode:
+// Shared(DefaultWaitMode). It is never closed.
+func Default() (*Reactor, error) { return Shared(DefaultWaitMode) }
+
+// WaitMode returns how the reactor's loops wait. Any goroutine.
+func (r *Reactor) WaitMode() WaitMode { return r.mode }
+
+var errShared = errors.New("reactor: a process-wide reactor (Default, Shared) cannot be closed")
 
 // Loops returns the reactor's loops, in index order.
 func (r *Reactor) Loops() []*Loop { return r.loops }
@@ -158,8 +205,8 @@ func (r *Reactor) Stats() []LoopStats {
 // to their owners and stay open. A second Close returns ErrClosed. Close must
 // not be called from a loop goroutine, which would wait for itself.
 func (r *Reactor) Close() error {
-	if r == defaultReactor.r {
-		return errors.New("reactor: the default reactor cannot be closed")
+	if r.shared {
+		return errShared
 	}
 	err := ErrClosed
 	r.closeOnce.Do(func() {

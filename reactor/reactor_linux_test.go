@@ -317,3 +317,46 @@ func TestRegisterRejectsBadInput(t *testing.T) {
 	}))
 	assert.Zero(t, l.Stats().Registered)
 }
+
+func TestRegisterReaderReportsWritableOnlyWhileWatched(t *testing.T) {
+	for _, mode := range allModes {
+		t.Run(mode.String(), func(t *testing.T) {
+			r := newTestReactor(t, WithLoops(2), WithWaitMode(mode))
+			l := r.Loops()[0]
+			require.True(t, l.WatchesWritable())
+			a, b := socketpair(t)
+			defer unix.Close(a)
+			defer unix.Close(b)
+			evs := make(chan Events, 16)
+			var reg Registration
+			require.NoError(t, call(t, l, func() {
+				var err error
+				reg, err = l.RegisterReader(uintptr(a), HandlerFunc(func(ev Events) { evs <- ev }))
+				assert.NoError(t, err)
+			}))
+			// A fresh socket is writable, but nobody asked: the first event
+			// is the data's, and says nothing of room to write.
+			_, err := unix.Write(b, []byte("ping"))
+			require.NoError(t, err)
+			assert.Equal(t, Readable, within(t, evs, 5*time.Second, "readable"))
+			buf := make([]byte, 16)
+			n, err := unix.Read(a, buf)
+			require.NoError(t, err)
+			assert.Equal(t, "ping", string(buf[:n]))
+
+			// Switched on from a goroutine other than the loop, while the
+			// socket is writable: reported at once.
+			require.NoError(t, l.WatchWritable(reg, uintptr(a), true))
+			assert.Equal(t, Writable, within(t, evs, 5*time.Second, "writable once watched"))
+			require.NoError(t, l.WatchWritable(reg, uintptr(a), false))
+			_, err = unix.Write(b, []byte("pong"))
+			require.NoError(t, err)
+			assert.Equal(t, Readable, within(t, evs, 5*time.Second, "readable, not writable once unwatched"))
+
+			other := r.Loops()[1]
+			assert.ErrorIs(t, other.WatchWritable(reg, uintptr(a), true), ErrClosed, "a registration of another loop")
+			require.NoError(t, call(t, l, func() { assert.NoError(t, l.Unregister(reg)) }))
+			assert.ErrorIs(t, l.WatchWritable(reg, uintptr(a), true), unix.ENOENT, "a registration already gone")
+		})
+	}
+}

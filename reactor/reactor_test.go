@@ -1,6 +1,7 @@
 package reactor
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"runtime"
 	"sync"
@@ -152,23 +153,59 @@ func TestTimersFireInOrderNeverEarly(t *testing.T) {
 	}
 }
 
+// stopShared stops a process-wide reactor behind Close's back, so that
+// goleak sees no loop left, and forgets it.
+func stopShared(t *testing.T, m WaitMode) {
+	t.Cleanup(func() {
+		s := &shared[m]
+		if s.r != nil {
+			for _, l := range s.r.loops {
+				l.stop()
+				<-l.done
+			}
+		}
+		s.once, s.r, s.err = sync.Once{}, nil, nil
+	})
+}
+
 func TestDefaultReactorIsSharedAndCannotBeClosed(t *testing.T) {
+	stopShared(t, DefaultWaitMode)
 	r1, err := Default()
 	require.NoError(t, err)
-	t.Cleanup(func() {
-		// Stop it behind Close's back, so that goleak sees no loop left.
-		for _, l := range r1.loops {
-			l.stop()
-			<-l.done
-		}
-		defaultReactor.once, defaultReactor.r, defaultReactor.err = sync.Once{}, nil, nil
-	})
-	r2, err := Default()
+	r2, err := Shared(DefaultWaitMode)
 	require.NoError(t, err)
 	assert.Same(t, r1, r2)
-	assert.Error(t, r1.Close())
+	assert.Equal(t, DefaultWaitMode, r1.WaitMode())
+	assert.ErrorIs(t, r1.Close(), errShared)
 	assert.Len(t, r1.Loops(), runtime.GOMAXPROCS(0))
 	require.NoError(t, call(t, r1.Loops()[0], func() {}))
+}
+
+func TestSharedReactorPerWaitMode(t *testing.T) {
+	for _, m := range allModes {
+		t.Run(m.String(), func(t *testing.T) {
+			stopShared(t, m)
+			r1, err := Shared(m)
+			require.NoError(t, err)
+			r2, err := Shared(m)
+			require.NoError(t, err)
+			assert.Same(t, r1, r2, "one reactor per mode and process")
+			assert.Equal(t, m, r1.WaitMode())
+			assert.ErrorIs(t, r1.Close(), errShared)
+			require.NoError(t, call(t, r1.Loops()[0], func() {}))
+		})
+	}
+}
+
+func TestUnknownWaitModeIsRefused(t *testing.T) {
+	for _, m := range []WaitMode{-1, waitModes, 99} {
+		r, err := Shared(m)
+		assert.Nil(t, r)
+		assert.EqualError(t, err, fmt.Sprintf("reactor: unknown wait mode %d", int(m)))
+		r, err = New(WithWaitMode(m))
+		assert.Nil(t, r)
+		assert.EqualError(t, err, fmt.Sprintf("reactor: unknown wait mode %d", int(m)))
+	}
 }
 
 func TestOnLoopTellsTheLoopGoroutine(t *testing.T) {

@@ -33,7 +33,7 @@ func runBench(args []string) error {
 	}
 	var names []string
 	for _, c := range workload.Builtin() {
-		if *only == "" || strings.Contains(","+*only+",", ","+c.Name+",") {
+		if workload.Selected(c, *only) {
 			names = append(names, c.Name)
 		}
 	}

@@ -170,13 +170,17 @@ type evConn struct {
 	ended       bool   // OnClose has run
 	lingering   bool   // Close is flushing the queue before it closes
 
-	// Under mu, which guards the handle's life for other goroutines (it is
-	// closed under mu, so a writer holding mu never sends on a reused
-	// number) and the output queue.
-	closing bool // Close asked for the end; the loop carries it out
-	mu      sync.Mutex
-	h       uintptr   // the descriptor; noHandle once closed
-	out     *outState // nil while nothing is queued, awaited or due
+	// Written under mu, which guards the handle's life for other goroutines
+	// (it is closed under mu, so a writer holding mu never sends on a reused
+	// number) and the output queue. closing and queuedNow are atomic besides,
+	// so that the loop reads them without mu for every event of a session
+	// that has nothing queued.
+	closing    atomic.Bool  // Close asked for the end; the loop carries it out
+	queuedNow  atomic.Int64 // queued(), stored at every change of the queue
+	outWatched bool         // the loop reports writability (watchWritable)
+	mu         sync.Mutex
+	h          uintptr   // the descriptor; noHandle once closed
+	out        *outState // nil while nothing is queued, awaited or due
 }
 
 // noHandle marks a closed session's handle: -1 as an fd, and Windows's
@@ -190,6 +194,9 @@ func (c *evConn) state() *outState {
 	}
 	return c.out
 }
+
+// requeued publishes the queue's size after a change. Caller holds mu.
+func (c *evConn) requeued() { c.queuedNow.Store(int64(c.queued())) }
 
 // tidy lets an outState that holds nothing go. Caller holds mu.
 func (c *evConn) tidy() {
@@ -233,12 +240,18 @@ func Attach(fd uintptr, addrs *Addrs, l *reactor.Loop, cfg *Config) (*Session, e
 
 // open runs on the loop: register, then OnOpen.
 func (c *evConn) open() {
-	reg, err := c.ls.loop.Register(c.h, c)
+	reg, err := c.ls.loop.RegisterReader(c.h, c)
 	if err != nil {
 		c.end(err)
 		return
 	}
-	c.reg = reg
+	c.mu.Lock()
+	c.reg = reg // under mu, where writers find it to watch for writability
+	if c.queued() > 0 {
+		// A Write before the registration found the kernel full.
+		c.watchWritable(true)
+	}
+	c.mu.Unlock()
 	if err := c.cfg.Handler.OnOpen(c.s); err != nil {
 		c.end(err)
 	}
@@ -284,14 +297,13 @@ func (c *evConn) readAll(hangUp bool) {
 			}
 			return
 		}
-		c.mu.Lock()
-		closing, over := c.closing, c.queued() >= c.cfg.Limits.HighWater
-		c.mu.Unlock()
-		if closing {
+		// Without mu: a writer racing with this check only moves the pause
+		// (or the close) to the next read.
+		if c.closing.Load() {
 			c.startClose()
 			return
 		}
-		if over {
+		if c.queuedNow.Load() >= int64(c.cfg.Limits.HighWater) {
 			if !c.paused {
 				c.paused = true
 				c.ls.paused.Add(1)
@@ -354,8 +366,17 @@ func (c *evConn) deliver(data []byte) {
 	}
 }
 
-// flush sends queued output, runs on the loop when the socket is writable.
+// flush sends queued output. It runs on the loop when the socket is
+// reported writable: on kqueue with every readable edge too, on epoll only
+// while the session watches for writability, or with an error.
 func (c *evConn) flush() {
+	// Nothing to do, and nothing to lock, in the common case. A writer that
+	// makes the queue non-empty stores its size before it makes sure of the
+	// event that flushes it (awaitRoom), so a writable edge skipped here is
+	// never the last one its bytes would get.
+	if c.queuedNow.Load() == 0 && !c.lingering && !c.paused && c.ls.loop.KeepsArmed() {
+		return
+	}
 	c.mu.Lock()
 	err := c.sendQueued()
 	drained := c.queued() <= c.cfg.Limits.LowWater
@@ -375,8 +396,27 @@ func (c *evConn) flush() {
 }
 
 // sendQueued writes the queue to the kernel until it is empty or the kernel
-// is full. Caller holds mu.
+// is full, and then asks for the writable edge. Loop-only (Arm is); caller
+// holds mu.
 func (c *evConn) sendQueued() error {
+	err := c.sendSome()
+	switch {
+	case err == errWouldBlock && c.ls.loop.WatchesWritable():
+		c.watchWritable(true)
+		return nil
+	case err == errWouldBlock:
+		c.ls.loop.Arm(c.reg, reactor.Writable)
+		return nil
+	case err == nil && c.queued() == 0:
+		c.watchWritable(false)
+	}
+	return err
+}
+
+// sendSome writes what the kernel takes of the queue: errWouldBlock if it
+// took less than all. Caller holds mu; on Unix any goroutine (awaitRoom),
+// on Windows the loop only, through sendQueued, as its send requires.
+func (c *evConn) sendSome() error {
 	// A send in flight (outState.inFlight) is the verb's to collect.
 	if c.queued() == 0 || c.h == noHandle {
 		return nil
@@ -384,15 +424,12 @@ func (c *evConn) sendQueued() error {
 	n, err := c.send(c.out.pending())
 	c.ls.bytesOut.Add(uint64(n))
 	c.out.consume(n)
+	c.requeued()
 	if n > 0 {
 		c.notify()
 	}
-	switch err {
-	case nil:
-		return nil
-	case errWouldBlock:
-		c.ls.loop.Arm(c.reg, reactor.Writable)
-		return nil
+	if err == nil || err == errWouldBlock {
+		return err
 	}
 	return c.s.sysError("write", err)
 }
@@ -437,7 +474,7 @@ func (c *evConn) usable() error {
 		return ipcerr.ErrClosed
 	case c.s.cancelled.Load():
 		return ipcerr.ErrCancelled
-	case c.closing:
+	case c.closing.Load():
 		return ipcerr.ErrClosed
 	}
 	return nil
@@ -488,12 +525,54 @@ func (c *evConn) write(p []byte) (int, error) {
 	if n < len(p) {
 		// The kernel had no room, now or when the queue began: a writable
 		// edge will come and the loop will flush.
+		wasEmpty := c.queued() == 0
 		c.state().push(p[n:])
+		c.requeued()
 		if q := int64(c.queued()); q > c.ls.queuedMax.Load() {
 			c.ls.queuedMax.Store(q) // a high-water mark: a lost race only understates it by one write
 		}
+		if wasEmpty {
+			c.awaitRoom()
+		}
 	}
 	return len(p), nil
+}
+
+// awaitRoom makes sure that a queue just started gets the writable event
+// that flushes it, after its size is stored (flush reads it without mu).
+// Caller holds mu; any goroutine.
+func (c *evConn) awaitRoom() {
+	l := c.ls.loop
+	switch {
+	case l.WatchesWritable():
+		// The event can only come after this: the queue is seen.
+		c.watchWritable(true)
+	case l.KeepsArmed():
+		// The edge may have come between the send that found no room
+		// and the size stored just now, and the loop, seeing an empty
+		// queue, skipped it (flush). Sending again settles it: either
+		// there is room now, or this send fails and the edge that frees
+		// room comes after it, when the loop sees the queue. An error
+		// other than errWouldBlock is the session's end, which the loop
+		// finds at its next event, as for any queued bytes.
+		c.sendSome()
+	}
+	// Elsewhere write has asked for the event (armWritable).
+}
+
+// watchWritable switches the reports of writability on or off, where the
+// loop reports them on demand (reactor.Loop.WatchWritable): on while bytes
+// are queued, off once they are in the kernel, so that an idle session's
+// loop is not woken each time its peer reads. Before open has registered
+// the handle there is nothing to switch; open does it. Caller holds mu;
+// any goroutine.
+func (c *evConn) watchWritable(on bool) {
+	if c.outWatched == on || c.reg.Loop() == nil || c.h == noHandle {
+		return
+	}
+	if c.ls.loop.WatchWritable(c.reg, c.h, on) == nil {
+		c.outWatched = on
+	}
 }
 
 // armWritable asks for the writable edge that will flush the queue. Where
@@ -546,7 +625,7 @@ func hardCap(lim *Limits) int { return 4 * lim.HighWater }
 // Any goroutine.
 func (c *evConn) close() {
 	c.mu.Lock()
-	c.closing = true
+	c.closing.Store(true)
 	c.notify()
 	c.mu.Unlock()
 	// Refused only when the reactor is closing, which ends every session.
@@ -617,6 +696,7 @@ func (c *evConn) end(err error) {
 	if c.out != nil {
 		c.out.drop()
 	}
+	c.requeued()
 	c.notify()
 	c.mu.Unlock()
 	if c.in != nil {

@@ -522,3 +522,41 @@ func TestAttachToAClosedLoop(t *testing.T) {
 	}
 	isErr(t, peer.WaitForData(wait), ipcerr.ErrBrokenPipe, "the descriptor is closed")
 }
+
+// TestOffLoopWriterRacesTheFlush: a goroutine that is not the loop writes
+// 8 MiB in odd-sized pieces while the peer reads in small ones, so that the
+// queue fills and empties thousands of times and writes that start a queue
+// race the loop's flush of the last one (on epoll each start switches the
+// watch for writability on, and each flush that empties the queue switches
+// it off). Every byte arrives, once, in order.
+func TestOffLoopWriterRacesTheFlush(t *testing.T) {
+	noFDLeak(t)
+	b := newBed(t, 1)
+	s, peer := b.attach(0, newHandler(), limits(16<<10, 64<<10))
+	want := pattern(8<<20, 3)
+	wrote := testutil.Async(func() error {
+		for p := want; len(p) > 0; {
+			n := min(len(p), 7000)
+			if _, err := s.Write(p[:n]); err != nil {
+				return err
+			}
+			p = p[n:]
+		}
+		return s.Flush()
+	})
+	got := make([]byte, 0, len(want))
+	read := testutil.Async(func() error {
+		buf := make([]byte, 1500)
+		for len(got) < len(want) {
+			n, err := peer.Read(buf)
+			if err != nil {
+				return err
+			}
+			got = append(got, buf[:n]...)
+		}
+		return nil
+	})
+	require.NoError(t, testutil.Within(t, read, 30*time.Second, "the peer's reads"))
+	require.NoError(t, testutil.Within(t, wrote, wait, "the writer"))
+	assert.True(t, bytes.Equal(want, got), "the bytes arrived in order, none lost or doubled")
+}

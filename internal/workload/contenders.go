@@ -16,10 +16,13 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/localipc/localipc"
+	"github.com/localipc/localipc/reactor"
 )
 
 // Contender is one server under test.
@@ -30,6 +33,9 @@ type Contender struct {
 	// instead reads an 8-byte length (host order), then that many bytes, and
 	// answers one byte 'K' once it has them all (W2).
 	Serve func(path string, sink bool) (stop func() error, err error)
+	// Optional contenders run only when named (-contenders): variants for
+	// a question of the moment, kept out of the runs of record.
+	Optional bool
 }
 
 // Builtin returns the contenders this module has: localipc's faces, Go's net
@@ -41,6 +47,11 @@ func Builtin() []Contender {
 		{Name: "localipc-wait", Serve: serveLocalipcWait},
 		{Name: "net", Serve: serveNet},
 		{Name: "raw", Serve: serveRaw},
+		// The callback face on the process-wide reactor of each wait mode
+		// (localipc.WithWaitMode), to choose the default by measurement.
+		{Name: "localipc-callback-netpoll", Serve: serveLocalipcCallbackIn(reactor.WaitNetpoll), Optional: true},
+		{Name: "localipc-callback-locked", Serve: serveLocalipcCallbackIn(reactor.WaitLocked), Optional: true},
+		{Name: "localipc-callback-busy", Serve: serveLocalipcCallbackIn(reactor.WaitBusy), Optional: true},
 	}
 }
 
@@ -208,7 +219,19 @@ var (
 )
 
 func serveLocalipcCallback(path string, sink bool) (func() error, error) {
-	srv, err := localipc.Serve(path, localipc.NativeName, callbackServer{sink: sink})
+	return serveCallback(path, sink)
+}
+
+// serveLocalipcCallbackIn is the callback contender on the process-wide
+// reactor whose loops wait in mode m.
+func serveLocalipcCallbackIn(m reactor.WaitMode) func(path string, sink bool) (func() error, error) {
+	return func(path string, sink bool) (func() error, error) {
+		return serveCallback(path, sink, localipc.WithWaitMode(m))
+	}
+}
+
+func serveCallback(path string, sink bool, opts ...localipc.Option) (func() error, error) {
+	srv, err := localipc.Serve(path, localipc.NativeName, callbackServer{sink: sink}, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -235,4 +258,13 @@ func serveNet(path string, sink bool) (func() error, error) {
 		return nil, err
 	}
 	return goroutinePerSession(l.Accept, l.Close, func(c net.Conn) { echoOrSink(c, sink) }), nil
+}
+
+// Selected reports whether c runs under the -contenders list only
+// (comma-separated names): named there, or, with no list, not Optional.
+func Selected(c Contender, only string) bool {
+	if only == "" {
+		return !c.Optional
+	}
+	return slices.Contains(strings.Split(only, ","), c.Name)
 }

@@ -136,8 +136,20 @@ type ServerProc struct {
 // into the names of the server's profile files (EnvCPUProfile), so that
 // the servers of different steps do not overwrite each other's.
 func StartServer(exe, contender string, sink bool, tag string) (*ServerProc, error) {
+	return StartServerOn("", exe, contender, sink, tag)
+}
+
+// StartServerOn is StartServer with the server's process, every thread of
+// it, confined to the CPUs of the list cpus (taskset's syntax: "0", "0-1");
+// an empty list leaves it to the scheduler.
+func StartServerOn(cpus, exe, contender string, sink bool, tag string) (*ServerProc, error) {
 	path := fmt.Sprintf("%s/localipc-bench-%d-%d.sock", os.TempDir(), os.Getpid(), time.Now().UnixNano())
 	cmd := exec.Command(exe)
+	if cpus != "" {
+		// taskset sets the mask, then executes exe in its own process, so
+		// the runtime's threads all inherit it and the pid is exe's.
+		cmd = exec.Command("taskset", "-c", cpus, exe)
+	}
 	sinkVal := "0"
 	if sink {
 		sinkVal = "1"

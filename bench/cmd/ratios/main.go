@@ -88,6 +88,7 @@ func ratio(set *results.Set, a, b, unit string) (float64, bool) {
 // are better lower.
 var figures = map[string][]string{
 	"W1PingPong":       {"roundtrips/s", "p99-µs"},
+	"W1PingPongC":      {"roundtrips/s", "p99-µs", "cpu-µs/rt"},
 	"W2Bulk":           {"GB/s"},
 	"W3Fanout":         {"msgs/s", "p99-µs", "cpu-s/Mmsg"},
 	"W4Idle":           {"B/session", "goroutines/session"},
@@ -96,7 +97,7 @@ var figures = map[string][]string{
 	"W7WaitAndRead":    {"msgs/s", "p99-µs"},
 }
 
-var lower = map[string]bool{"p99-µs": true, "p50-µs": true, "cpu-s/Mmsg": true, "B/session": true, "goroutines/session": true}
+var lower = map[string]bool{"p99-µs": true, "p50-µs": true, "cpu-s/Mmsg": true, "cpu-µs/rt": true, "B/session": true, "goroutines/session": true}
 
 // split cuts "W3Fanout/N=100/contender=gnet" into its row
 // ("W3Fanout/N=100") and contender ("gnet").
@@ -279,11 +280,27 @@ func targets() []target {
 	c := func(row, contender string) string { return row + "/contender=" + contender }
 	var ts []target
 	ts = append(ts, target{"W1 round trips/s, blocking face vs net", ratioTo(c("W1PingPong", "localipc-blocking"), "roundtrips/s", c("W1PingPong", "net")), atLeast(1), "≥ 1.00× net"})
+	bestPeer := func(row string) []string { return []string{c(row, "net"), c(row, "gnet"), c(row, "nbio")} }
+	for _, w1 := range []struct{ row, what string }{
+		{"W1PingPong", "Go client"},
+		{"W1PingPongC/cpus=spread", "C client, unpinned"},
+		{"W1PingPongC/cpus=pinned", "C client, both on one CPU"},
+	} {
+		ts = append(ts, target{"W1 round trips/s, callback vs every peer, " + w1.what, ratioTo(c(w1.row, "localipc-callback"), "roundtrips/s", bestPeer(w1.row)...), atLeast(1), "≥ 1.00× the best of net, gnet, nbio"})
+	}
 	for _, wr := range []string{"64KiB", "4KiB"} {
 		row := "W2Bulk/write=" + wr
 		for _, face := range []string{"localipc-blocking", "localipc-callback"} {
 			ts = append(ts, target{fmt.Sprintf("W2 GB/s, %s writes, %s vs net", wr, face), ratioTo(c(row, face), "GB/s", c(row, "net")), atLeast(1), "≥ 1.00× net"})
 		}
+	}
+	for _, n := range []string{"100", "1000", "10000"} {
+		row := "W3Fanout/N=" + n
+		ts = append(ts,
+			target{fmt.Sprintf("W3 msgs/s N=%s, blocking face vs net", n), ratioTo(c(row, "localipc-blocking"), "msgs/s", c(row, "net")), atLeast(1), "≥ 1.00× net"},
+			target{fmt.Sprintf("W3 server CPU per message N=%s, blocking face vs net", n), ratioTo(c(row, "localipc-blocking"), "cpu-s/Mmsg", c(row, "net")), atMost(1), "≤ 1.00× net"},
+			target{fmt.Sprintf("W3 msgs/s N=%s, localipc-wait vs localipc-blocking", n), ratioTo(c(row, "localipc-wait"), "msgs/s", c(row, "localipc-blocking")), atLeast(0.95), "≥ 0.95× localipc-blocking"},
+		)
 	}
 	for _, n := range []struct {
 		n   string
