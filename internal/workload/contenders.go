@@ -1,4 +1,4 @@
-//go:build linux
+//go:build linux || windows
 
 // Package workload runs the benchmark workloads of the project (W1-W7) the
 // same way for every contender: each contender is a server that echoes, or
@@ -14,8 +14,6 @@ import (
 	"errors"
 	"expvar"
 	"io"
-	"net"
-	"os"
 	"sync"
 	"sync/atomic"
 
@@ -30,18 +28,6 @@ type Contender struct {
 	// instead reads an 8-byte length (host order), then that many bytes, and
 	// answers one byte 'K' once it has them all (W2).
 	Serve func(path string, sink bool) (stop func() error, err error)
-}
-
-// Builtin returns the contenders this module has: localipc's faces, Go's net
-// package, and raw syscalls on one epoll loop.
-func Builtin() []Contender {
-	return []Contender{
-		{Name: "localipc-blocking", Serve: serveLocalipcBlocking},
-		{Name: "localipc-callback", Serve: serveLocalipcCallback},
-		{Name: "localipc-wait", Serve: serveLocalipcWait},
-		{Name: "net", Serve: serveNet},
-		{Name: "raw", Serve: serveRaw},
-	}
 }
 
 // Sink is the W2 server side, for contenders that have a goroutine per
@@ -226,13 +212,4 @@ func serveLocalipcCallback(path string, sink bool) (func() error, error) {
 		}
 		return nil
 	}, nil
-}
-
-func serveNet(path string, sink bool) (func() error, error) {
-	os.Remove(path)
-	l, err := net.Listen("unix", path)
-	if err != nil {
-		return nil, err
-	}
-	return goroutinePerSession(l.Accept, l.Close, func(c net.Conn) { echoOrSink(c, sink) }), nil
 }

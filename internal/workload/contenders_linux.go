@@ -1,0 +1,32 @@
+//go:build linux
+
+package workload
+
+import (
+	"net"
+	"os"
+)
+
+// Builtin returns the contenders this module has: localipc's faces, Go's net
+// package, and raw syscalls on one epoll loop.
+func Builtin() []Contender {
+	return []Contender{
+		{Name: "localipc-blocking", Serve: serveLocalipcBlocking},
+		{Name: "localipc-callback", Serve: serveLocalipcCallback},
+		{Name: "localipc-wait", Serve: serveLocalipcWait},
+		{Name: "net", Serve: serveNet},
+		{Name: "raw", Serve: serveRaw},
+	}
+}
+
+// Reference is the contender the others are compared with.
+const Reference = "net"
+
+func serveNet(path string, sink bool) (func() error, error) {
+	os.Remove(path)
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, err
+	}
+	return goroutinePerSession(l.Accept, l.Close, func(c net.Conn) { echoOrSink(c, sink) }), nil
+}
