@@ -335,6 +335,10 @@ func TestClientsKilledMidWriteAndMidRead(t *testing.T) {
 	}
 }
 
+// faultServerHeld keeps the fault server's sessions open until the process
+// is killed.
+var faultServerHeld []*localipc.Session
+
 // childFaultServer listens, says READY, and gives every client one byte,
 // then holds its sessions without reading until it is killed.
 func childFaultServer(name string, flags localipc.Flags, _ bool) error {
@@ -343,13 +347,12 @@ func childFaultServer(name string, flags localipc.Flags, _ bool) error {
 		return err
 	}
 	fmt.Println("READY")
-	var held []*localipc.Session
 	for {
 		s, err := srv.AcceptSession()
 		if err != nil {
 			return err
 		}
-		held = append(held, s)
+		faultServerHeld = append(faultServerHeld, s)
 		if _, err := s.Write([]byte{'H'}); err != nil {
 			return err
 		}

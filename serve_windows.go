@@ -109,14 +109,22 @@ func (a *acceptor) place(l *reactor.Loop, h windows.Handle) error {
 // its place and the handle becomes a session of this loop. An instance still
 // listening (its connect was cancelled by someone else) waits again;
 // anything else makes it unusable, and it is replaced.
+//
+// The fresh registration's Writable is looked at too, because a client may
+// meet an instance between CreateNamedPipe and its registration:
+// the poller then finds the pipe connected and waits for its first byte
+// instead of a connect, and a client that waits for the server to speak
+// would hold the instance, lost to the backlog, for ever. Taking it at
+// once is safe in every order: taking unregisters first, so a connect
+// completion still on its way is dropped with the registration.
 func (pi *pipeInstance) OnEvents(ev reactor.Events) {
 	a := pi.a
 	if ev&reactor.Shutdown != 0 {
 		a.closeListener() // the reactor is closing: all of it goes
 		return
 	}
-	if ev&(reactor.Readable|reactor.HangUp|reactor.Error) == 0 {
-		return // the fresh registration's Writable
+	if ev&(reactor.Readable|reactor.HangUp|reactor.Error) == 0 && !pi.metItsClient() {
+		return // the fresh registration's Writable, with no client yet
 	}
 	a.listener.mu.Lock()
 	h := pi.h
@@ -144,6 +152,19 @@ func (pi *pipeInstance) OnEvents(ev reactor.Events) {
 	if client {
 		a.take(uintptr(h), pi.loop)
 	}
+}
+
+// metItsClient reports whether a client is in the instance already, or has
+// been and gone: for the fresh registration's Writable (see OnEvents).
+func (pi *pipeInstance) metItsClient() bool {
+	pi.a.listener.mu.Lock()
+	h := pi.h
+	pi.a.listener.mu.Unlock()
+	if h == 0 {
+		return false
+	}
+	_, err := winapi.PeekNamedPipe(h)
+	return err == nil || errors.Is(err, windows.ERROR_BROKEN_PIPE)
 }
 
 // replaceLater replaces an instance that has left, and tries again after a

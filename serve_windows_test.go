@@ -433,3 +433,33 @@ func TestWindowsSecurityDescriptor(t *testing.T) {
 		assert.ErrorIs(t, err, localipc.ErrInvalidFlags)
 	})
 }
+
+// TestWindowsServeManySequentialDials: clients that dial one after another
+// and stay silent, as a fan-out client connects its sessions before it
+// talks, each find an instance waiting. A client that meets an instance
+// before its connect is posted must still be taken, not left waiting for
+// its first byte with the instance lost to the backlog.
+func TestWindowsServeManySequentialDials(t *testing.T) {
+	const n = 300
+	r := newReactor(t)
+	_, name := serve(t, &funcHandler{data: echo}, localipc.WithReactor(r))
+	clients := make([]*localipc.Session, 0, n)
+	defer func() {
+		for _, c := range clients {
+			c.Close()
+		}
+	}()
+	for i := range n {
+		c, err := dialWithin(name, 10*time.Second)
+		require.NoError(t, err, "client %d", i)
+		clients = append(clients, c)
+	}
+	for i, c := range clients {
+		msg := []byte(fmt.Sprintf("client %d", i))
+		_, err := c.Write(msg)
+		require.NoError(t, err)
+		got := make([]byte, len(msg))
+		require.NoError(t, c.ReadFull(got))
+		require.Equal(t, msg, got)
+	}
+}

@@ -1,11 +1,11 @@
-//go:build !linux
+//go:build !linux && !windows
 
 package main
 
 import "errors"
 
 func runBench([]string) error {
-	return errors.New("the benchmark harness reads /proc and drives epoll: Linux only for now")
+	return errors.New("the benchmark harness runs on Linux and Windows only")
 }
 
 // serveBenchChild does nothing: the bench command starts no servers here.

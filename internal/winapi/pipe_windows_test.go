@@ -68,4 +68,18 @@ func TestStructSizes(t *testing.T) {
 		want = 24
 	}
 	assert.Equal(t, want, unsafe.Sizeof(systemHandleEntry{}))
+	// PROCESS_MEMORY_COUNTERS: two DWORDs and eight SIZE_Ts, 72 bytes on
+	// 64-bit Windows, 40 on 32-bit.
+	want = 40
+	if unsafe.Sizeof(uintptr(0)) == 8 {
+		want = 72
+	}
+	assert.Equal(t, want, unsafe.Sizeof(processMemoryCounters{}))
+}
+
+func TestPeakWorkingSet(t *testing.T) {
+	peak, err := PeakWorkingSet(windows.CurrentProcess())
+	require.NoError(t, err)
+	// A Go test binary has touched megabytes by now.
+	assert.Greater(t, peak, uint64(1<<20))
 }

@@ -1,18 +1,13 @@
-//go:build linux
+//go:build linux || windows
 
 package workload
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
-	"net"
-	"runtime"
 	"slices"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // Figures are one run's measurements, by unit name: "roundtrips/s",
@@ -32,9 +27,9 @@ func latencyFigures(f Figures, lat []time.Duration) {
 }
 
 // PingPong is W1: one session, 64 bytes echoed, rounds times after a
-// warm-up, from a Go client (net.UnixConn), the same for every server.
+// warm-up, from a Go client (dialSession), the same for every server.
 func PingPong(path string, rounds int) (Figures, error) {
-	c, err := net.Dial("unix", path)
+	c, err := dialSession(path)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +64,7 @@ func PingPong(path string, rounds int) (Figures, error) {
 // Bulk is W2: total bytes one way in writes of chunk bytes to a sink
 // server, which answers once it has them all.
 func Bulk(path string, total int64, chunk int) (Figures, error) {
-	c, err := net.Dial("unix", path)
+	c, err := dialSession(path)
 	if err != nil {
 		return nil, err
 	}
@@ -93,149 +88,6 @@ func Bulk(path string, total int64, chunk int) (Figures, error) {
 	return Figures{"GB/s": float64(total) / time.Since(start).Seconds() / 1e9}, nil
 }
 
-// connectAll opens n non-blocking sessions to path, waiting out a full
-// backlog the way a blocking connect would.
-func connectAll(path string, n int) ([]int, error) {
-	fds := make([]int, 0, n)
-	sa := &unix.SockaddrUnix{Name: path}
-	for len(fds) < n {
-		fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-		if err != nil {
-			closeAll(fds)
-			return nil, err
-		}
-		for delay := 50 * time.Microsecond; ; delay = min(2*delay, 5*time.Millisecond) {
-			err = unix.Connect(fd, sa)
-			if err != unix.EAGAIN {
-				break
-			}
-			time.Sleep(delay) // the kernel has no wake-up for a free backlog slot
-		}
-		if err != nil {
-			unix.Close(fd)
-			closeAll(fds)
-			return nil, fmt.Errorf("session %d: %w", len(fds), err)
-		}
-		fds = append(fds, fd)
-	}
-	return fds, nil
-}
-
-func closeAll(fds []int) {
-	for _, fd := range fds {
-		unix.Close(fd)
-	}
-}
-
-// Fanout is W3 (and W6, W7, whose servers differ): n sessions each doing
-// 64-byte ping-pong for d after a warm-up of d/4, driven by one epoll loop
-// on a locked thread, the same client for every server. cpu, if not nil,
-// reads the server's CPU time, for the CPU cost per million messages.
-func Fanout(path string, n int, d time.Duration, cpu func() (time.Duration, error)) (Figures, error) {
-	fds, err := connectAll(path, n)
-	if err != nil {
-		return nil, err
-	}
-	defer closeAll(fds)
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
-	if err != nil {
-		return nil, err
-	}
-	defer unix.Close(epfd)
-	type sess struct {
-		got  int
-		sent time.Time
-	}
-	sessions := make(map[int]*sess, n)
-	msg := make([]byte, msgSize)
-	buf := make([]byte, msgSize)
-	now := time.Now()
-	for _, fd := range fds {
-		sessions[fd] = &sess{sent: now}
-		if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}); err != nil {
-			return nil, err
-		}
-		if _, err := unix.Write(fd, msg); err != nil {
-			return nil, err
-		}
-	}
-	events := make([]unix.EpollEvent, 512)
-	warmEnd := time.Now().Add(d / 4)
-	end := warmEnd.Add(d)
-	var count int64
-	var cpu0 time.Duration
-	measuring := false
-	lat := make([]time.Duration, 0, 1<<16)
-	for {
-		now := time.Now()
-		if !measuring && now.After(warmEnd) {
-			measuring = true
-			count = 0
-			if cpu != nil {
-				if cpu0, err = cpu(); err != nil {
-					return nil, err
-				}
-			}
-		}
-		if now.After(end) {
-			break
-		}
-		k, err := unix.EpollWait(epfd, events, 100)
-		if err != nil && err != unix.EINTR {
-			return nil, err
-		}
-		now = time.Now()
-		for _, ev := range events[:max(k, 0)] {
-			fd := int(ev.Fd)
-			s := sessions[fd]
-			m, err := unix.Read(fd, buf[:msgSize-s.got])
-			if err == unix.EAGAIN {
-				continue
-			}
-			if err != nil || m == 0 {
-				return nil, fmt.Errorf("session closed by the server: %v", err)
-			}
-			if s.got += m; s.got < msgSize {
-				continue
-			}
-			s.got = 0
-			if measuring {
-				count++
-				if count%8 == 0 && len(lat) < cap(lat) {
-					lat = append(lat, now.Sub(s.sent))
-				}
-			}
-			s.sent = now
-			if _, err := unix.Write(fd, msg); err != nil {
-				return nil, err
-			}
-		}
-	}
-	f := Figures{"msgs/s": float64(count) / d.Seconds()}
-	latencyFigures(f, lat)
-	if cpu != nil && count > 0 {
-		cpu1, err := cpu()
-		if err != nil {
-			return nil, err
-		}
-		f["cpu-s/Mmsg"] = (cpu1 - cpu0).Seconds() / (float64(count) / 1e6)
-	}
-	return f, nil
-}
-
-// retry repeats a blocking system call that a signal interrupted (the Go
-// runtime preempts goroutines with signals).
-func retry(call func() (int, error)) (int, error) {
-	for {
-		n, err := call()
-		if err != unix.EINTR {
-			return n, err
-		}
-	}
-}
-
 // Idle is W4: n sessions that each echo one byte, then stay idle; the
 // figures are the server's peak memory per session above its empty self,
 // and its goroutines per session.
@@ -248,27 +100,11 @@ func Idle(p *ServerProc, n int) (Figures, error) {
 	if err != nil {
 		return nil, err
 	}
-	fds, err := connectAll(p.Path, n)
+	release, err := openIdle(p.Path, n)
 	if err != nil {
 		return nil, err
 	}
-	defer closeAll(fds)
-	// One byte through each session, so that the server has accepted and
-	// served every one of them: whatever a session costs, it costs now.
-	b := []byte{1}
-	pfd := make([]unix.PollFd, 1)
-	for _, fd := range fds {
-		if _, err := unix.Write(fd, b); err != nil {
-			return nil, err
-		}
-		pfd[0] = unix.PollFd{Fd: int32(fd), Events: unix.POLLIN}
-		if _, err := retry(func() (int, error) { return unix.Poll(pfd, 30_000) }); err != nil {
-			return nil, err
-		}
-		if m, err := retry(func() (int, error) { return unix.Read(fd, b) }); m != 1 || err != nil {
-			return nil, fmt.Errorf("no echo: %v", err)
-		}
-	}
+	defer release()
 	hwm1, err := p.HWM()
 	if err != nil {
 		return nil, err
@@ -281,35 +117,4 @@ func Idle(p *ServerProc, n int) (Figures, error) {
 		"B/session":          float64(hwm1-hwm0) / float64(n),
 		"goroutines/session": float64(g1-g0) / float64(n),
 	}, nil
-}
-
-// Churn is W5: connect, one 1-byte round trip, close, repeated for d.
-func Churn(path string, d time.Duration) (Figures, error) {
-	sa := &unix.SockaddrUnix{Name: path}
-	b := []byte{1}
-	end := time.Now().Add(d)
-	count := 0
-	for time.Now().Before(end) {
-		fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-		if err != nil {
-			return nil, err
-		}
-		_, err = retry(func() (int, error) { return 0, unix.Connect(fd, sa) })
-		if err == nil {
-			_, err = retry(func() (int, error) { return unix.Write(fd, b) })
-		}
-		if err == nil {
-			var m int
-			m, err = retry(func() (int, error) { return unix.Read(fd, b) })
-			if err == nil && m != 1 {
-				err = errors.New("no echo")
-			}
-		}
-		unix.Close(fd)
-		if err != nil {
-			return nil, err
-		}
-		count++
-	}
-	return Figures{"sessions/s": float64(count) / d.Seconds()}, nil
 }

@@ -1,4 +1,4 @@
-//go:build linux
+//go:build linux || windows
 
 // Package workload runs the benchmark workloads of the project (W1-W7) the
 // same way for every contender: each contender is a server that echoes, or
@@ -14,8 +14,6 @@ import (
 	"errors"
 	"expvar"
 	"io"
-	"net"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -36,23 +34,6 @@ type Contender struct {
 	// Optional contenders run only when named (-contenders): variants for
 	// a question of the moment, kept out of the runs of record.
 	Optional bool
-}
-
-// Builtin returns the contenders this module has: localipc's faces, Go's net
-// package, and raw syscalls on one epoll loop.
-func Builtin() []Contender {
-	return []Contender{
-		{Name: "localipc-blocking", Serve: serveLocalipcBlocking},
-		{Name: "localipc-callback", Serve: serveLocalipcCallback},
-		{Name: "localipc-wait", Serve: serveLocalipcWait},
-		{Name: "net", Serve: serveNet},
-		{Name: "raw", Serve: serveRaw},
-		// The callback face on the process-wide reactor of each wait mode
-		// (localipc.WithWaitMode), to choose the default by measurement.
-		{Name: "localipc-callback-netpoll", Serve: serveLocalipcCallbackIn(reactor.WaitNetpoll), Optional: true},
-		{Name: "localipc-callback-locked", Serve: serveLocalipcCallbackIn(reactor.WaitLocked), Optional: true},
-		{Name: "localipc-callback-busy", Serve: serveLocalipcCallbackIn(reactor.WaitBusy), Optional: true},
-	}
 }
 
 // Sink is the W2 server side, for contenders that have a goroutine per
@@ -249,15 +230,6 @@ func serveCallback(path string, sink bool, opts ...localipc.Option) (func() erro
 		}
 		return nil
 	}, nil
-}
-
-func serveNet(path string, sink bool) (func() error, error) {
-	os.Remove(path)
-	l, err := net.Listen("unix", path)
-	if err != nil {
-		return nil, err
-	}
-	return goroutinePerSession(l.Accept, l.Close, func(c net.Conn) { echoOrSink(c, sink) }), nil
 }
 
 // Selected reports whether c runs under the -contenders list only

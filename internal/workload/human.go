@@ -8,7 +8,7 @@ import (
 // Human writes a figure short and readable: 1.23M, 45.6k, 789, 1.23, 0.123;
 // a NaN (no figure) as a dash. It is the one part of the package without a
 // build tag: bench/cmd/ratios formats figures with it on every system, where
-// the workloads themselves run on Linux only.
+// the workloads themselves run on Linux and Windows.
 func Human(v float64) string {
 	switch {
 	case math.IsNaN(v):

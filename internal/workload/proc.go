@@ -1,4 +1,4 @@
-//go:build linux
+//go:build linux || windows
 
 package workload
 
@@ -15,7 +15,6 @@ import (
 	"os/exec"
 	"runtime"
 	"runtime/pprof"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -143,7 +142,7 @@ func StartServer(exe, contender string, sink bool, tag string) (*ServerProc, err
 // it, confined to the CPUs of the list cpus (taskset's syntax: "0", "0-1");
 // an empty list leaves it to the scheduler.
 func StartServerOn(cpus, exe, contender string, sink bool, tag string) (*ServerProc, error) {
-	path := fmt.Sprintf("%s/localipc-bench-%d-%d.sock", os.TempDir(), os.Getpid(), time.Now().UnixNano())
+	path := benchPath(fmt.Sprintf("localipc-bench-%d-%d", os.Getpid(), time.Now().UnixNano()))
 	cmd := exec.Command(exe)
 	if cpus != "" {
 		// taskset sets the mask, then executes exe in its own process, so
@@ -207,38 +206,6 @@ func (p *ServerProc) Goroutines() (int, error) {
 	var n int
 	_, err = fmt.Sscanf(line, "goroutines %d", &n)
 	return n, err
-}
-
-// CPU returns the user and system time the server has used.
-func (p *ServerProc) CPU() (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
-	if err != nil {
-		return 0, err
-	}
-	// The command field may hold spaces; the fields after it do not.
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err := errors.Join(err1, err2); err != nil {
-		return 0, err
-	}
-	const ticksPerSecond = 100 // USER_HZ, the same on every Linux that Go runs on
-	return time.Duration(utime+stime) * time.Second / ticksPerSecond, nil
-}
-
-// HWM returns the server's peak resident memory (VmHWM) in bytes.
-func (p *ServerProc) HWM() (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb << 10, err
-		}
-	}
-	return 0, errors.New("no VmHWM in /proc status")
 }
 
 // Stop ends the server (closing its standard input) and waits for it, at

@@ -1,3 +1,5 @@
+//go:build linux || windows
+
 package main
 
 import (
@@ -14,7 +16,8 @@ import (
 // returns, when the bench command started it as one (internal/workload).
 func serveBenchChild() { workload.ServeChildIfAsked(workload.Builtin()) }
 
-// runBench runs the workloads for localipc, net and raw, each server in a
+// runBench runs the workloads for the contenders of this system (localipc,
+// net and raw on Linux; localipc's faces on Windows), each server in a
 // process of its own, the clients in this one, and prints one table.
 func runBench(args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
@@ -67,9 +70,9 @@ func runBench(args []string) error {
 		progress(tty, i, len(steps), fmt.Sprintf("%s N=%d %s", s.Workload, s.Sessions, s.Contender), time.Since(start))
 	})
 	progress(tty, len(steps), len(steps), "done", time.Since(start))
-	fmt.Printf("localipc bench: %d runs in %.1f s; each server in its own process, clients in this one; ratios are to net\n\n",
-		len(steps), time.Since(start).Seconds())
-	workload.WriteTable(os.Stdout, results, names, "net")
+	fmt.Printf("localipc bench: %d runs in %.1f s; each server in its own process, clients in this one; ratios are to %s\n\n",
+		len(steps), time.Since(start).Seconds(), workload.Reference)
+	workload.WriteTable(os.Stdout, results, names, workload.Reference)
 	for _, r := range results {
 		if r.Err != nil {
 			return fmt.Errorf("%d runs failed", countErrors(results))
