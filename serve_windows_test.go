@@ -455,6 +455,7 @@ func TestWindowsServeManySequentialDials(t *testing.T) {
 		clients = append(clients, c)
 	}
 	for i, c := range clients {
+		require.NoError(t, c.SetDeadline(time.Now().Add(30*time.Second)))
 		msg := []byte(fmt.Sprintf("client %d", i))
 		_, err := c.Write(msg)
 		require.NoError(t, err)
