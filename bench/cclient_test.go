@@ -38,6 +38,7 @@ var placements = []struct{ name, cpus string }{
 // its wait-mode variants, when named) against the peers its target names.
 var cContenders = []string{
 	"localipc-callback", "localipc-callback-netpoll", "localipc-callback-locked", "localipc-callback-busy",
+	"localipc-callback-adaptive",
 	"net", "gnet", "nbio",
 }
 

@@ -69,6 +69,10 @@ type Loop struct {
 	ww     writeWatcher  // the poller's, if it reports writability on demand
 	gid    atomic.Uint64 // the loop goroutine's id, for OnLoop
 
+	// lastBatch is how many events the last wait returned: WaitAdaptive
+	// spins only after a single one. Loop goroutine only.
+	lastBatch int
+
 	attachOnce sync.Once
 	attachment any // the layer above's, see Attachment
 
@@ -467,7 +471,7 @@ func (l *Loop) run() {
 	l.gid.Store(id)
 	loopGoroutines.Store(id, l)
 	defer loopGoroutines.Delete(id)
-	if l.mode == WaitLocked {
+	if l.mode == WaitLocked || l.mode == WaitAdaptive {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
 	}
@@ -504,8 +508,18 @@ func (l *Loop) wait() int {
 	switch {
 	case timeout == 0:
 		n, _ = l.poller.wait(l.events, 0)
+	case l.mode == WaitAdaptive:
+		if l.lastBatch <= 1 {
+			if n = l.spin(deadline, false); n > 0 {
+				break
+			}
+			if !deadline.IsZero() {
+				timeout = max(time.Until(deadline), 0)
+			}
+		}
+		n, _ = l.poller.wait(l.events, msec(timeout))
 	case l.mode == WaitBusy:
-		n = l.spin(deadline)
+		n = l.spin(deadline, true)
 		if n > 0 {
 			break
 		}
@@ -523,21 +537,24 @@ func (l *Loop) wait() int {
 	default:
 		n, _ = l.poller.wait(l.events, msec(timeout))
 	}
+	l.lastBatch = n
 	return n
 }
 
 // spin polls without blocking up to busySpins times, or until deadline (a
-// zero one never passes), yielding between polls: first to the goroutines
-// of this process, which the last handlers may have woken and which would
-// otherwise wait for this P, then to the other threads of this CPU, which
-// may be the peer that is about to answer.
-func (l *Loop) spin(deadline time.Time) int {
+// zero one never passes), yielding between polls: with toGoroutines, first
+// to the goroutines of this process, which the last handlers may have woken
+// and which would otherwise wait for this P, then, always, to the other
+// threads of this CPU, which may be the peer that is about to answer.
+func (l *Loop) spin(deadline time.Time, toGoroutines bool) int {
 	n, _ := l.poller.wait(l.events, 0)
 	for i := 0; i < busySpins && n == 0; i++ {
 		if !deadline.IsZero() && !time.Now().Before(deadline) {
 			return 0
 		}
-		runtime.Gosched()
+		if toGoroutines {
+			runtime.Gosched()
+		}
 		osYield()
 		n, _ = l.poller.wait(l.events, 0)
 	}
@@ -550,9 +567,10 @@ func (l *Loop) pollNow() int {
 	return n
 }
 
-// busySpins is how many times WaitBusy polls, yielding in between, before it
-// parks: enough, on the machine of docs/benchmarks.md, for a ping-pong client
-// in another process to answer before the loop parks (docs/design.md).
+// busySpins is how many times WaitBusy and WaitAdaptive poll, yielding in
+// between, before they park or block: enough, on the machine of
+// docs/benchmarks.md, for a ping-pong client in another process to answer
+// first (docs/design.md).
 const busySpins = 64
 
 // msec rounds a timeout up to whole milliseconds, so that a timer is never

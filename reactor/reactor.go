@@ -48,8 +48,19 @@ const (
 	// to the process's goroutines and then to the CPU's other threads, and
 	// only then parks as WaitNetpoll does (or blocks in the kernel where the
 	// queue is not pollable). A peer that answers within tens of
-	// microseconds finds the loop awake; an idle loop parks. Default.
+	// microseconds finds the loop awake; an idle loop parks.
 	WaitBusy
+	// WaitAdaptive locks the loop to an OS thread, as WaitLocked does, and
+	// waits according to its last iteration. After one event (a session
+	// whose peer is about to answer) it polls up to 64 times, yielding the
+	// CPU to its other threads in between but never the thread to the Go
+	// scheduler: on a locked thread runtime.Gosched hands the thread off and
+	// back, two switches per poll. After a batch of several events, or once
+	// the polls are spent, it blocks in epoll_wait: a loop that serves many
+	// sessions then gathers their events into large batches instead of
+	// picking them up one poll at a time. Goroutines that handlers wake wait
+	// for its P as under WaitLocked. Default.
+	WaitAdaptive
 )
 
 func (m WaitMode) String() string {
@@ -60,16 +71,31 @@ func (m WaitMode) String() string {
 		return "locked"
 	case WaitBusy:
 		return "busy"
+	case WaitAdaptive:
+		return "adaptive"
 	}
 	return "unknown"
 }
 
 // DefaultWaitMode is the wait mode of New without WithWaitMode, and of
 // Default's reactor.
-const DefaultWaitMode = WaitBusy
+const DefaultWaitMode = WaitAdaptive
 
 // waitModes is how many wait modes there are: the valid ones are below it.
-const waitModes = 3
+const waitModes = 4
+
+// defaultLoops is how many loops New starts without WithLoops: one per
+// GOMAXPROCS, except that WaitAdaptive's loops, each holding a thread, take
+// half of them (at least one). The clients of local IPC run on the same
+// machine, and the goroutines that handlers wake need a P that no loop
+// holds; measured in docs/design.md ("How a loop waits").
+func defaultLoops(m WaitMode) int {
+	n := runtime.GOMAXPROCS(0)
+	if m == WaitAdaptive {
+		n /= 2
+	}
+	return max(n, 1)
+}
 
 // valid reports whether m is one of the wait modes.
 func (m WaitMode) valid() bool { return m >= 0 && m < waitModes }
@@ -84,7 +110,8 @@ type config struct {
 // Option configures New.
 type Option func(*config)
 
-// WithLoops sets the number of loops; n <= 0 means GOMAXPROCS.
+// WithLoops sets the number of loops; n <= 0 means the mode's default: one
+// per GOMAXPROCS, half as many for WaitAdaptive.
 func WithLoops(n int) Option { return func(c *config) { c.loops = n } }
 
 // WithWaitMode sets how idle loops wait (default DefaultWaitMode).
@@ -121,7 +148,7 @@ func New(opts ...Option) (*Reactor, error) {
 		return nil, fmt.Errorf("reactor: unknown wait mode %d", int(cfg.waitMode))
 	}
 	if cfg.loops <= 0 {
-		cfg.loops = runtime.GOMAXPROCS(0)
+		cfg.loops = defaultLoops(cfg.waitMode)
 	}
 	r := &Reactor{mode: cfg.waitMode}
 	for i := 0; i < cfg.loops; i++ {
@@ -148,7 +175,8 @@ var shared [waitModes]struct {
 }
 
 // Shared returns the process-wide reactor whose loops wait in mode m,
-// starting it on first use with one loop per GOMAXPROCS. It is never closed.
+// starting it on first use with the mode's default number of loops. It is
+// never closed.
 // A process that serves in two modes has two such reactors; most use one.
 // Any goroutine.
 func Shared(m WaitMode) (*Reactor, error) {

@@ -23,6 +23,7 @@ func Builtin() []Contender {
 		{Name: "localipc-callback-netpoll", Serve: serveLocalipcCallbackIn(reactor.WaitNetpoll), Optional: true},
 		{Name: "localipc-callback-locked", Serve: serveLocalipcCallbackIn(reactor.WaitLocked), Optional: true},
 		{Name: "localipc-callback-busy", Serve: serveLocalipcCallbackIn(reactor.WaitBusy), Optional: true},
+		{Name: "localipc-callback-adaptive", Serve: serveLocalipcCallbackIn(reactor.WaitAdaptive), Optional: true},
 	}
 }
 
