@@ -70,7 +70,7 @@ type Loop struct {
 	gid    atomic.Uint64 // the loop goroutine's id, for OnLoop
 
 	// lastBatch is how many events the last wait returned: WaitAdaptive
-	// spins only after a single one. Loop goroutine only.
+	// spins only after exactly one. Loop goroutine only.
 	lastBatch int
 
 	attachOnce sync.Once
@@ -509,7 +509,9 @@ func (l *Loop) wait() int {
 	case timeout == 0:
 		n, _ = l.poller.wait(l.events, 0)
 	case l.mode == WaitAdaptive:
-		if l.lastBatch <= 1 {
+		// Only a lone event is worth a spin: after a batch, or after a wait
+		// that ended empty (a timer's), the loop blocks at once.
+		if l.lastBatch == 1 {
 			if n = l.spin(deadline, false); n > 0 {
 				break
 			}

@@ -19,18 +19,21 @@ type fakePoller struct {
 	handles   bool          // events name handles, as kqueue's do
 	wakeDelay time.Duration // how long a wake-up takes to reach the "kernel"
 
-	mu       sync.Mutex
-	draining bool // del leaves the slot draining, as a completion port does
-	batches  [][]event
-	wakeups  int
-	closed   bool
-	calls    []string
-	notify   chan struct{} // a batch or a wake-up arrived
-	released chan struct{} // closed by close()
+	mu          sync.Mutex
+	draining    bool // del leaves the slot draining, as a completion port does
+	batches     [][]event
+	wakeups     int
+	closed      bool
+	calls       []string
+	waits       []int // the timeout of every wait, when recordWaits
+	recordWaits bool
+	blocking    chan struct{} // a wait without a timeout found nothing to return
+	notify      chan struct{} // a batch or a wake-up arrived
+	released    chan struct{} // closed by close()
 }
 
 func newFakePoller(t testing.TB) *fakePoller {
-	return &fakePoller{t: t, notify: make(chan struct{}, 1), released: make(chan struct{})}
+	return &fakePoller{t: t, notify: make(chan struct{}, 1), blocking: make(chan struct{}, 1), released: make(chan struct{})}
 }
 
 // reactorOn starts a one-loop reactor over p.
@@ -42,6 +45,22 @@ func reactorOn(t *testing.T, p *fakePoller) (*Reactor, *Loop) {
 	require.NoError(t, err)
 	t.Cleanup(func() { r.Close() })
 	return r, r.Loops()[0]
+}
+
+// takeWaits returns the timeouts of the waits since the last call, once the
+// loop is blocked in a wait without one.
+func (p *fakePoller) takeWaits(t *testing.T) []int {
+	t.Helper()
+	select {
+	case <-p.blocking:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the loop did not block")
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	w := p.waits
+	p.waits = nil
+	return w
 }
 
 // script makes the loop's next wait return evs.
@@ -104,6 +123,12 @@ func (p *fakePoller) setDraining(on bool) {
 }
 
 func (p *fakePoller) wait(evs []event, msec int) (int, error) {
+	p.mu.Lock()
+	if p.recordWaits {
+		p.waits = append(p.waits, msec)
+	}
+	p.mu.Unlock()
+	told := false
 	var deadline <-chan time.Time
 	if msec > 0 {
 		deadline = time.After(time.Duration(msec) * time.Millisecond)
@@ -125,6 +150,13 @@ func (p *fakePoller) wait(evs []event, msec int) (int, error) {
 		p.mu.Unlock()
 		if msec == 0 {
 			return 0, nil
+		}
+		if msec < 0 && !told {
+			told = true // once a wait: a stale kick must not tell again
+			select {
+			case p.blocking <- struct{}{}:
+			default:
+			}
 		}
 		select {
 		case <-p.notify:
@@ -391,4 +423,42 @@ func TestNoWakeUpAfterThePollerIsClosed(t *testing.T) {
 		p.mu.Unlock()
 		require.NoError(t, r.Close())
 	}
+}
+
+// An adaptive loop spins only after a wait that returned one event: a
+// session whose peer is about to answer. After a batch, and when it starts,
+// it blocks at once, so that the events of many sessions gather.
+func TestAdaptiveLoopSpinsOnlyAfterALoneEvent(t *testing.T) {
+	p := newFakePoller(t)
+	p.recordWaits = true
+	r, err := New(WithLoops(1), WithWaitMode(WaitAdaptive), func(c *config) {
+		c.newPoller = func() (kernelQueue, error) { return p, nil }
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { r.Close() })
+	l := r.Loops()[0]
+	assert.Equal(t, []int{-1}, p.takeWaits(t), "a loop that starts blocks at once")
+
+	o := &owner{}
+	reg := register(t, l, 7, o) // its task's wake-up is a lone event too
+	p.takeWaits(t)
+
+	spin := make([]int, busySpins+1) // every poll of the spin, then the block
+	ev := event{tok: reg.tok, h: 7, ev: Readable}
+	cases := []struct {
+		name  string
+		batch []event
+		want  []int
+	}{
+		{"one event", []event{ev}, append(spin, -1)},
+		{"a batch", []event{ev, ev}, []int{-1}},
+		{"one event again", []event{ev}, append(spin, -1)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p.script(tc.batch...)
+			assert.Equal(t, tc.want, p.takeWaits(t))
+		})
+	}
+	assert.Len(t, o.events(), 4)
 }
