@@ -94,9 +94,14 @@ func onLoop(l *reactor.Loop, f func()) error {
 
 // adopt hands an accepted client to loop l (on Unix the one serving the
 // fewest sessions; on Windows the one whose port the handle is on), after
-// the peer check.
-func (a *acceptor) adopt(h uintptr, l *reactor.Loop) {
+// the peer check. here says that the caller runs on l: the session then
+// opens at once instead of in a task.
+func (a *acceptor) adopt(h uintptr, l *reactor.Loop, here bool) {
 	if !admit(h, a.srv.peerCheck) {
+		return
+	}
+	if here {
+		session.AttachHere(h, a.srv.addrs, l, &a.cfg)
 		return
 	}
 	// An error means the reactor is closing; the session is gone.

@@ -48,7 +48,9 @@ func (a *acceptor) acceptAll() {
 		nfd, err := sock.Accept(a.fd)
 		switch err {
 		case nil:
-			a.adopt(uintptr(nfd), a.r.Least())
+			// acceptAll runs on the acceptor's loop.
+			l := a.r.Least()
+			a.adopt(uintptr(nfd), l, l == a.loop)
 		case unix.EAGAIN:
 			a.loop.Arm(a.reg, reactor.Readable)
 			return

@@ -178,13 +178,14 @@ func (a *acceptor) replaceLater(l *reactor.Loop) {
 
 // take makes a session of a client's handle on l, after RestrictToUser's
 // check that the client is in our Windows session, as IPRT trunk's.
+// Loop l only.
 func (a *acceptor) take(h uintptr, l *reactor.Loop) {
 	ep := a.srv.endpoint.pipes
 	if ep.restricted && !sameSession(windows.Handle(h), ep.session) {
 		closeHandle(h)
 		return
 	}
-	a.adopt(h, l)
+	a.adopt(h, l, true)
 }
 
 // closeListener closes every instance, from any goroutine (see listener):

@@ -504,6 +504,31 @@ func TestTrackerHearsAttachedThenGone(t *testing.T) {
 	assert.Equal(t, []string{"attached", "open", "close", "gone"}, h.events(s))
 }
 
+// TestAttachHereOpensBeforeItReturns: on its loop, AttachHere registers the
+// session and runs OnOpen before it returns; the session then serves as one
+// from Attach does.
+func TestAttachHereOpensBeforeItReturns(t *testing.T) {
+	noFDLeak(t)
+	b := newBed(t, 1)
+	h := newHandler()
+	fs, fp := socketpair(t)
+	peer := newSession(t, fp)
+	var s *session.Session
+	var err error
+	var atReturn []string
+	b.onLoop(0, func() {
+		s, err = session.AttachHere(fs, noAddrs, b.r.Loops()[0], &session.Config{Handler: h, Limits: session.DefaultLimits, Tracker: tracker{h}})
+		atReturn = h.events(s)
+	})
+	require.NoError(t, err)
+	b.attached = append(b.attached, attachment{h, s})
+	assert.Equal(t, []string{"attached", "open"}, atReturn)
+	require.NoError(t, peer.Close())
+	assert.Equal(t, io.EOF, h.end(t).err)
+	b.onLoop(0, func() {}) // Gone runs on the loop after OnClose
+	assert.Equal(t, []string{"attached", "open", "close", "gone"}, h.events(s))
+}
+
 // TestAttachToAClosedLoop: Attach to a loop that is closing fails, closes
 // the descriptor, runs no callback and tells the tracker.
 func TestAttachToAClosedLoop(t *testing.T) {
