@@ -58,8 +58,11 @@ const (
 	// back, two switches per poll. After a batch of several events, or once
 	// the polls are spent, it blocks in epoll_wait: a loop that serves many
 	// sessions then gathers their events into large batches instead of
-	// picking them up one poll at a time. Goroutines that handlers wake wait
-	// for its P as under WaitLocked. Default.
+	// picking them up one poll at a time. A goroutine that a handler wakes
+	// waits on the loop's P until another P's thread steals it or the spin
+	// ends (about ten times WaitBusy's hand-off in BenchmarkWake): a server
+	// whose handlers hand work to goroutines does better with WaitBusy.
+	// Default.
 	WaitAdaptive
 )
 
