@@ -97,8 +97,9 @@ func WithReactor(r *reactor.Reactor) Option {
 // closed, instead of on the default one (reactor.DefaultWaitMode). The
 // default suits servers whose clients are other processes and whose handlers
 // answer them; one whose handlers hand work to goroutines of its own does
-// better with reactor.WaitBusy. docs/design.md has the figures of each mode. WithReactor, if given too, wins. An unknown
-// mode makes Serve and Dial fail. Serve, and Dial with WithHandler.
+// better with reactor.WaitBusy. docs/design.md has the figures of each mode.
+// WithReactor, if given too, wins. An unknown mode makes Serve and Dial fail.
+// Serve, and Dial with WithHandler.
 func WithWaitMode(m reactor.WaitMode) Option {
 	return func(o *options) { o.waitMode = &m }
 }

@@ -100,11 +100,11 @@ func (a *acceptor) adopt(h uintptr, l *reactor.Loop, here bool) {
 	if !admit(h, a.srv.peerCheck) {
 		return
 	}
+	// An error means the reactor is closing; the session is gone.
 	if here {
 		session.AttachHere(h, a.srv.addrs, l, &a.cfg)
 		return
 	}
-	// An error means the reactor is closing; the session is gone.
 	session.Attach(h, a.srv.addrs, l, &a.cfg)
 }
 

@@ -539,7 +539,12 @@ func (l *Loop) wait() int {
 	default:
 		n, _ = l.poller.wait(l.events, msec(timeout))
 	}
+	// A lone wake-up is a post from another goroutine, not a session whose
+	// peer is about to answer: it is no reason to spin.
 	l.lastBatch = n
+	if n == 1 && l.events[0].tok == wakeToken {
+		l.lastBatch = 0
+	}
 	return n
 }
 

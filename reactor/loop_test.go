@@ -440,8 +440,8 @@ func TestAdaptiveLoopSpinsOnlyAfterALoneEvent(t *testing.T) {
 	assert.Equal(t, []int{-1}, p.takeWaits(t), "a loop that starts blocks at once")
 
 	o := &owner{}
-	reg := register(t, l, 7, o) // its task's wake-up is a lone event too
-	p.takeWaits(t)
+	reg := register(t, l, 7, o)
+	assert.Equal(t, []int{-1}, p.takeWaits(t), "a lone wake-up (register's task) is no reason to spin")
 
 	spin := make([]int, busySpins+1) // every poll of the spin, then the block
 	ev := event{tok: reg.tok, h: 7, ev: Readable}

@@ -2,6 +2,6 @@
 
 package reactor
 
-// osYield does nothing where it is not measured: busy polling yields to
-// goroutines only.
+// osYield does nothing where it is not measured: WaitBusy's polls yield to
+// goroutines only, WaitAdaptive's not at all.
 func osYield() {}

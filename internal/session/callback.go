@@ -217,7 +217,8 @@ func Attach(fd uintptr, addrs *Addrs, l *reactor.Loop, cfg *Config) (*Session, e
 }
 
 // AttachHere is Attach for a caller on l's own goroutine, an acceptor's
-// handler: the session is registered, and OnOpen has run, when it returns.
+// handler: when it returns, the session is registered and OnOpen has run,
+// or it has ended already (the loop is closing, or OnOpen failed).
 // No task is posted, so a burst of accepted clients does not queue one
 // task per client on the loop (at 10,000 clients that queue was a tenth of
 // the server's peak memory). Loop l only.

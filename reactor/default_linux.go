@@ -1,0 +1,6 @@
+package reactor
+
+// DefaultWaitMode is the wait mode of New without WithWaitMode, and of
+// Default's reactor: on Linux the one measured fastest with the clients in
+// other processes (docs/design.md, "How a loop waits").
+const DefaultWaitMode = WaitAdaptive
