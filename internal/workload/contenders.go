@@ -20,7 +20,6 @@ import (
 	"sync/atomic"
 
 	"github.com/localipc/localipc"
-	"github.com/localipc/localipc/reactor"
 )
 
 // Contender is one server under test.
@@ -201,14 +200,6 @@ var (
 
 func serveLocalipcCallback(path string, sink bool) (func() error, error) {
 	return serveCallback(path, sink)
-}
-
-// serveLocalipcCallbackIn is the callback contender on the process-wide
-// reactor whose loops wait in mode m.
-func serveLocalipcCallbackIn(m reactor.WaitMode) func(path string, sink bool) (func() error, error) {
-	return func(path string, sink bool) (func() error, error) {
-		return serveCallback(path, sink, localipc.WithWaitMode(m))
-	}
 }
 
 func serveCallback(path string, sink bool, opts ...localipc.Option) (func() error, error) {

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 
+	"github.com/localipc/localipc"
 	"github.com/localipc/localipc/reactor"
 )
 
@@ -37,4 +38,13 @@ func serveNet(path string, sink bool) (func() error, error) {
 		return nil, err
 	}
 	return goroutinePerSession(l.Accept, l.Close, func(c net.Conn) { echoOrSink(c, sink) }), nil
+}
+
+// serveLocalipcCallbackIn is the callback contender on the process-wide
+// reactor whose loops wait in mode m (the variants are Linux's: the wait
+// modes were measured here only).
+func serveLocalipcCallbackIn(m reactor.WaitMode) func(path string, sink bool) (func() error, error) {
+	return func(path string, sink bool) (func() error, error) {
+		return serveCallback(path, sink, localipc.WithWaitMode(m))
+	}
 }
