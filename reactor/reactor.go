@@ -51,20 +51,21 @@ const (
 	// microseconds finds the loop awake; an idle loop parks.
 	WaitBusy
 	// WaitAdaptive locks the loop to an OS thread, as WaitLocked does, and
-	// waits according to its last iteration. After one event (a session
-	// whose peer is about to answer) it polls up to 64 times, yielding the
-	// CPU to its other threads in between but never the thread to the Go
-	// scheduler: on a locked thread runtime.Gosched hands the thread off and
-	// back, two switches per poll. After a batch of several events, or once
-	// the polls are spent, it blocks in epoll_wait: a loop that serves many
-	// sessions then gathers their events into large batches instead of
-	// picking them up one poll at a time. A goroutine that a handler wakes
-	// waits on the loop's P until another P's thread steals it or the spin
-	// ends (about ten times WaitBusy's hand-off in BenchmarkWake): a server
-	// whose handlers hand work to goroutines does better with WaitBusy, and
-	// so does one with GOMAXPROCS 1, where the loop holds the only P while
-	// it spins. The yields are made on Linux only (osYield); elsewhere the
-	// spin is bare polls. The default on Linux, where it was measured.
+	// waits according to its last wait. After one event other than a
+	// wake-up (a session whose peer is about to answer) it polls up to 64
+	// times, yielding the CPU to its other threads in between but never the
+	// thread to the Go scheduler: on a locked thread runtime.Gosched hands
+	// the thread off and back, two switches per poll. After a batch of
+	// several events, after an empty wait, or once the polls are spent, it
+	// blocks in epoll_wait: a loop that serves many sessions then gathers
+	// their events into large batches instead of picking them up one poll
+	// at a time. A goroutine that a handler wakes waits on the loop's P
+	// until another P's thread steals it or the spin ends (about ten times
+	// WaitBusy's hand-off in BenchmarkWake): a server whose handlers hand
+	// work to goroutines does better with WaitBusy, and so does one with
+	// GOMAXPROCS 1, where the loop holds the only P while it spins. The
+	// yields are made on Linux only (osYield); elsewhere the spin is bare
+	// polls. The default on Linux, where it was measured.
 	WaitAdaptive
 )
 
