@@ -20,6 +20,7 @@ var (
 	testKernel32             = windows.NewLazySystemDLL("kernel32.dll")
 	procPeekNamedPipe        = testKernel32.NewProc("PeekNamedPipe")
 	procGetHandleInformation = testKernel32.NewProc("GetHandleInformation")
+	procNtQueryObject        = windows.NewLazySystemDLL("ntdll.dll").NewProc("NtQueryObject")
 	contractPipes            atomic.Uint64
 )
 
@@ -210,5 +211,39 @@ func openHandles(t *testing.T) int {
 		}
 	}
 	require.NotZero(t, n, "no open handle found")
+	return n
+}
+
+// openPorts counts the process's open completion ports: the handles below
+// 1<<14 whose object type is IoCompletion. Unlike openHandles it does not
+// move when the runtime starts a thread or Wine opens a handle of its own.
+func openPorts(t *testing.T) int {
+	t.Helper()
+	const objectTypeInformation = 2
+	// PUBLIC_OBJECT_TYPE_INFORMATION: a UNICODE_STRING with the type's name,
+	// then counters this helper does not read; the name's characters follow
+	// in the same buffer.
+	type typeInformation struct {
+		length, maximumLength uint16
+		buffer                *uint16
+	}
+	buf := make([]uint64, 128)
+	n := 0
+	for h := uintptr(4); h < 1<<14; h += 4 {
+		var flags uint32
+		if r, _, _ := procGetHandleInformation.Call(h, uintptr(unsafe.Pointer(&flags))); r == 0 {
+			continue
+		}
+		var size uint32
+		status, _, _ := procNtQueryObject.Call(h, objectTypeInformation,
+			uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)*8), uintptr(unsafe.Pointer(&size)))
+		if status != 0 {
+			continue // a handle closed since GetHandleInformation, or one whose type cannot be read
+		}
+		info := (*typeInformation)(unsafe.Pointer(&buf[0]))
+		if windows.UTF16ToString(unsafe.Slice(info.buffer, info.length/2)) == "IoCompletion" {
+			n++
+		}
+	}
 	return n
 }
