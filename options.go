@@ -94,7 +94,7 @@ func WithReactor(r *reactor.Reactor) Option {
 
 // WithWaitMode serves callback sessions on the process-wide reactor whose
 // loops wait in mode m (reactor.Shared), started on first use and never
-// closed, instead of on the default one (reactor.DefaultWaitMode). The
+// closed, instead of on the default one (reactor.Default). The
 // default suits servers whose clients are other processes and whose handlers
 // answer them; one whose handlers hand work to goroutines of its own does
 // better with reactor.WaitBusy. docs/design.md has the figures of each mode.

@@ -63,9 +63,10 @@ const (
 	// until another P's thread steals it or the spin ends (about ten times
 	// WaitBusy's hand-off in BenchmarkWake): a server whose handlers hand
 	// work to goroutines does better with WaitBusy, and so does one with
-	// GOMAXPROCS 1, where the loop holds the only P while it spins. The
-	// yields are made on Linux only (osYield); elsewhere the spin is bare
-	// polls. The default on Linux, where it was measured.
+	// GOMAXPROCS 1, where the loop holds the only P while it spins (New's
+	// default there). The yields are made on Linux only (osYield);
+	// elsewhere the spin is bare polls. The default on Linux, where it was
+	// measured.
 	WaitAdaptive
 )
 
@@ -116,7 +117,8 @@ type Option func(*config)
 // per GOMAXPROCS, half as many for WaitAdaptive.
 func WithLoops(n int) Option { return func(c *config) { c.loops = n } }
 
-// WithWaitMode sets how idle loops wait (default DefaultWaitMode).
+// WithWaitMode sets how idle loops wait (default: DefaultWaitMode, but
+// WaitBusy with GOMAXPROCS 1 where DefaultWaitMode is WaitAdaptive).
 func WithWaitMode(m WaitMode) Option { return func(c *config) { c.waitMode = m } }
 
 // WithTaskBudget sets how many posted tasks a loop runs per iteration before
@@ -142,7 +144,7 @@ type Reactor struct {
 
 // New starts a reactor. Its loops run until Close.
 func New(opts ...Option) (*Reactor, error) {
-	cfg := config{waitMode: DefaultWaitMode, taskBudget: defaultTaskBudget, newPoller: newPoller}
+	cfg := config{waitMode: defaultWaitMode(), taskBudget: defaultTaskBudget, newPoller: newPoller}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -195,9 +197,21 @@ func Shared(m WaitMode) (*Reactor, error) {
 	return s.r, s.err
 }
 
-// Default returns the process-wide reactor of the default wait mode:
-// Shared(DefaultWaitMode). It is never closed.
-func Default() (*Reactor, error) { return Shared(DefaultWaitMode) }
+// Default returns the process-wide reactor of the default wait mode: that of
+// New without WithWaitMode. It is never closed.
+func Default() (*Reactor, error) { return Shared(defaultWaitMode()) }
+
+// defaultWaitMode is DefaultWaitMode, except that a process of one P gets
+// WaitBusy instead of WaitAdaptive. WaitAdaptive's spin yields the CPU but
+// keeps the P, so with one P every other goroutine of the process waits it
+// out; and with the client on the server's CPU (W1 pinned, where Go sets
+// GOMAXPROCS 1) WaitBusy was the faster: docs/design.md.
+func defaultWaitMode() WaitMode {
+	if DefaultWaitMode == WaitAdaptive && runtime.GOMAXPROCS(0) == 1 {
+		return WaitBusy
+	}
+	return DefaultWaitMode
+}
 
 // WaitMode returns how the reactor's loops wait. Any goroutine.
 func (r *Reactor) WaitMode() WaitMode { return r.mode }

@@ -168,17 +168,43 @@ func stopShared(t *testing.T, m WaitMode) {
 	})
 }
 
+// New without WithWaitMode, and so Default, wait in DefaultWaitMode, except
+// that one P makes WaitAdaptive WaitBusy.
+func TestDefaultWaitModeFollowsGOMAXPROCS(t *testing.T) {
+	oneP := DefaultWaitMode
+	if oneP == WaitAdaptive {
+		oneP = WaitBusy
+	}
+	for _, tc := range []struct {
+		procs int
+		want  WaitMode
+	}{
+		{1, oneP},
+		{2, DefaultWaitMode},
+		{4, DefaultWaitMode},
+	} {
+		t.Run(fmt.Sprintf("GOMAXPROCS=%d", tc.procs), func(t *testing.T) {
+			prev := runtime.GOMAXPROCS(tc.procs)
+			t.Cleanup(func() { runtime.GOMAXPROCS(prev) })
+			r, err := New(WithLoops(1))
+			require.NoError(t, err)
+			defer r.Close()
+			assert.Equal(t, tc.want, r.WaitMode())
+		})
+	}
+}
+
 func TestDefaultReactorIsSharedAndCannotBeClosed(t *testing.T) {
-	stopShared(t, DefaultWaitMode)
+	stopShared(t, defaultWaitMode())
 	r1, err := Default()
 	require.NoError(t, err)
-	r2, err := Shared(DefaultWaitMode)
+	r2, err := Shared(defaultWaitMode())
 	require.NoError(t, err)
 	assert.Same(t, r1, r2)
-	assert.Equal(t, DefaultWaitMode, r1.WaitMode())
+	assert.Equal(t, defaultWaitMode(), r1.WaitMode())
 	assert.ErrorIs(t, r1.Close(), errShared)
 	loops := runtime.GOMAXPROCS(0) // one per P, half as many adaptive ones
-	if DefaultWaitMode == WaitAdaptive {
+	if r1.WaitMode() == WaitAdaptive {
 		loops = max(loops/2, 1)
 	}
 	assert.Len(t, r1.Loops(), loops)
