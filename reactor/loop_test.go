@@ -18,6 +18,7 @@ type fakePoller struct {
 	t         testing.TB
 	handles   bool          // events name handles, as kqueue's do
 	wakeDelay time.Duration // how long a wake-up takes to reach the "kernel"
+	pollDelay time.Duration // how long a wait without timeout that finds nothing takes
 
 	mu          sync.Mutex
 	draining    bool // del leaves the slot draining, as a completion port does
@@ -147,8 +148,10 @@ func (p *fakePoller) wait(evs []event, msec int) (int, error) {
 			evs[0] = event{tok: wakeToken}
 			return 1, nil
 		}
+		delay := p.pollDelay
 		p.mu.Unlock()
 		if msec == 0 {
+			time.Sleep(delay)
 			return 0, nil
 		}
 		if msec < 0 && !told {
@@ -461,4 +464,47 @@ func TestAdaptiveLoopSpinsOnlyAfterALoneEvent(t *testing.T) {
 		})
 	}
 	assert.Len(t, o.events(), 4)
+}
+
+// A timer that falls due while the loop spins ends the spin: the loop fires
+// it after one more poll instead of polling on to the end of the spin, and
+// then, with nothing to wait for, blocks. Each poll of the spin is made to
+// take 200 µs, so the 64 of a whole spin would outlast the 2 ms timer six
+// times over however slow the machine.
+func TestAdaptiveSpinEndsWhenATimerFallsDue(t *testing.T) {
+	p := newFakePoller(t)
+	p.recordWaits = true
+	r, err := New(WithLoops(1), WithWaitMode(WaitAdaptive), func(c *config) {
+		c.newPoller = func() (kernelQueue, error) { return p, nil }
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { r.Close() })
+	l := r.Loops()[0]
+	fired := make(chan time.Time, 1)
+	var armed time.Time
+	o := &owner{on: func(Events) {
+		armed = time.Now()
+		l.AfterFunc(2*time.Millisecond, func() { fired <- time.Now() })
+	}}
+	reg := register(t, l, 7, o)
+	p.takeWaits(t)
+
+	p.mu.Lock()
+	p.pollDelay = 200 * time.Microsecond
+	p.mu.Unlock()
+	p.script(event{tok: reg.tok, h: 7, ev: Readable})
+	waits := p.takeWaits(t)
+	select {
+	case at := <-fired:
+		assert.GreaterOrEqual(t, at.Sub(armed), 2*time.Millisecond, "fired early")
+	default:
+		t.Fatal("the loop blocked with the timer unfired")
+	}
+	require.NotEmpty(t, waits)
+	polls := waits[:len(waits)-1]
+	assert.Equal(t, -1, waits[len(waits)-1], "after the timer the loop blocks")
+	assert.Less(t, len(polls), busySpins, "the spin ran on past the timer: %v", waits)
+	for _, w := range polls {
+		assert.Zero(t, w, "a poll of the spin or the one that fires the timer: %v", waits)
+	}
 }
