@@ -37,6 +37,19 @@ func newFakePoller(t testing.TB) *fakePoller {
 	return &fakePoller{t: t, notify: make(chan struct{}, 1), blocking: make(chan struct{}, 1), released: make(chan struct{})}
 }
 
+// adaptiveLoopOn starts a one-loop WaitAdaptive reactor over p, which
+// records the timeout of every wait.
+func adaptiveLoopOn(t *testing.T, p *fakePoller) *Loop {
+	t.Helper()
+	p.recordWaits = true
+	r, err := New(WithLoops(1), WithWaitMode(WaitAdaptive), func(c *config) {
+		c.newPoller = func() (kernelQueue, error) { return p, nil }
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { r.Close() })
+	return r.Loops()[0]
+}
+
 // reactorOn starts a one-loop reactor over p.
 func reactorOn(t *testing.T, p *fakePoller) (*Reactor, *Loop) {
 	t.Helper()
@@ -433,13 +446,7 @@ func TestNoWakeUpAfterThePollerIsClosed(t *testing.T) {
 // it blocks at once, so that the events of many sessions gather.
 func TestAdaptiveLoopSpinsOnlyAfterALoneEvent(t *testing.T) {
 	p := newFakePoller(t)
-	p.recordWaits = true
-	r, err := New(WithLoops(1), WithWaitMode(WaitAdaptive), func(c *config) {
-		c.newPoller = func() (kernelQueue, error) { return p, nil }
-	})
-	require.NoError(t, err)
-	t.Cleanup(func() { r.Close() })
-	l := r.Loops()[0]
+	l := adaptiveLoopOn(t, p)
 	assert.Equal(t, []int{-1}, p.takeWaits(t), "a loop that starts blocks at once")
 
 	o := &owner{}
@@ -473,13 +480,7 @@ func TestAdaptiveLoopSpinsOnlyAfterALoneEvent(t *testing.T) {
 // times over however slow the machine.
 func TestAdaptiveSpinEndsWhenATimerFallsDue(t *testing.T) {
 	p := newFakePoller(t)
-	p.recordWaits = true
-	r, err := New(WithLoops(1), WithWaitMode(WaitAdaptive), func(c *config) {
-		c.newPoller = func() (kernelQueue, error) { return p, nil }
-	})
-	require.NoError(t, err)
-	t.Cleanup(func() { r.Close() })
-	l := r.Loops()[0]
+	l := adaptiveLoopOn(t, p)
 	fired := make(chan time.Time, 1)
 	var armed time.Time
 	o := &owner{on: func(Events) {
