@@ -405,35 +405,58 @@ func TestInputLimit(t *testing.T) {
 	}
 }
 
+// A handler may close its own server, from OnOpen as from OnData. With one
+// loop, OnOpen runs inside the listener's accept (AttachHere): Close must
+// not wait for the loop it runs on, and the accept must stop at the closed
+// socket.
 func TestServerCloseFromItsOwnHandler(t *testing.T) {
-	noFDLeak(t)
-	skipWithoutCallbackFace(t)
-	r, err := reactor.New(reactor.WithLoops(1)) // the handler runs on the listener's loop
-	skipWithoutReactor(t, err)
-	require.NoError(t, err)
-	t.Cleanup(func() { r.Close() })
-	// The server reaches the handler through a channel: the socket that
-	// orders the two is invisible to the race detector.
-	srvCh := make(chan *localipc.Server, 1)
-	closed := make(chan error, 1)
-	name := uniqueName(t)
-	srv, err := localipc.Serve(name, 0, &funcHandler{data: func(s *localipc.Session, b []byte) int {
-		srv := <-srvCh
-		closed <- srv.Close()
-		expect(t, srv.Shutdown(context.Background()), localipc.ErrNotSupported, ipcerr.VERR_NOT_SUPPORTED, "Shutdown on a loop")
-		s.Close()
-		return len(b)
-	}}, localipc.WithReactor(r))
-	require.NoError(t, err)
-	srvCh <- srv
-	c := dial(t, name)
-	_, err = c.Write([]byte("quit"))
-	require.NoError(t, err)
-	assert.NoError(t, within(t, closed, 10*time.Second, "Close from the handler"))
-	_, err = localipc.Dial(name, 0)
-	expect(t, err, localipc.ErrNotFound, ipcerr.VERR_FILE_NOT_FOUND, "Dial after Close")
-	_, err = c.Read(make([]byte, 1))
-	assert.Equal(t, io.EOF, err)
+	errRefused := errors.New("refused after closing the server")
+	for _, tc := range []struct {
+		name    string
+		send    string // what the client writes to make the handler close
+		handler func(closeServer func()) *funcHandler
+	}{
+		// Nothing sent: bytes unread when the session closes would reach
+		// the client as a reset instead of the end of the stream.
+		{"OnOpen", "", func(closeServer func()) *funcHandler {
+			return &funcHandler{open: func(*localipc.Session) error { closeServer(); return errRefused }}
+		}},
+		{"OnData", "quit", func(closeServer func()) *funcHandler {
+			return &funcHandler{data: func(s *localipc.Session, b []byte) int { closeServer(); s.Close(); return len(b) }}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			noFDLeak(t)
+			skipWithoutCallbackFace(t)
+			r, err := reactor.New(reactor.WithLoops(1)) // the handler runs on the listener's loop
+			skipWithoutReactor(t, err)
+			require.NoError(t, err)
+			t.Cleanup(func() { r.Close() })
+			// The server reaches the handler through a channel: the socket
+			// that orders the two is invisible to the race detector.
+			srvCh := make(chan *localipc.Server, 1)
+			closed := make(chan error, 1)
+			closeServer := func() {
+				srv := <-srvCh
+				closed <- srv.Close()
+				expect(t, srv.Shutdown(context.Background()), localipc.ErrNotSupported, ipcerr.VERR_NOT_SUPPORTED, "Shutdown on a loop")
+			}
+			name := uniqueName(t)
+			srv, err := localipc.Serve(name, 0, tc.handler(closeServer), localipc.WithReactor(r))
+			require.NoError(t, err)
+			srvCh <- srv
+			c := dial(t, name)
+			if tc.send != "" {
+				_, err = c.Write([]byte(tc.send))
+				require.NoError(t, err)
+			}
+			assert.NoError(t, within(t, closed, 10*time.Second, "Close from the handler"))
+			_, err = localipc.Dial(name, 0)
+			expect(t, err, localipc.ErrNotFound, ipcerr.VERR_FILE_NOT_FOUND, "Dial after Close")
+			_, err = c.Read(make([]byte, 1))
+			assert.Equal(t, io.EOF, err)
+		})
+	}
 }
 
 func TestCallbackFlushAndCloseWriteWokenByCancel(t *testing.T) {
