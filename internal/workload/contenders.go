@@ -120,6 +120,12 @@ func echoOrSink(rw io.ReadWriter, sink bool) {
 		Sink(rw)
 		return
 	}
+	Echo(rw)
+}
+
+// Echo writes back what each Read returns until a call fails: the server of
+// the goroutine-per-session contenders.
+func Echo(rw io.ReadWriter) {
 	buf := make([]byte, 64<<10)
 	for {
 		n, err := rw.Read(buf)
@@ -152,22 +158,28 @@ func serveLocalipcWait(path string, sink bool) (func() error, error) {
 			Sink(s)
 			return
 		}
-		buf := make([]byte, 64<<10)
-		for s.WaitForData(localipc.Infinite) == nil {
-			for {
-				n, err := s.ReadNB(buf)
-				if errors.Is(err, localipc.ErrTryAgain) {
-					break
-				}
-				if err != nil {
-					return
-				}
-				if _, err := s.Write(buf[:n]); err != nil {
-					return
-				}
+		EchoIPRT(s)
+	}), nil
+}
+
+// EchoIPRT echoes the IPRT way, WaitForData and then ReadNB until
+// ErrTryAgain, until a call fails.
+func EchoIPRT(s *localipc.Session) {
+	buf := make([]byte, 64<<10)
+	for s.WaitForData(localipc.Infinite) == nil {
+		for {
+			n, err := s.ReadNB(buf)
+			if errors.Is(err, localipc.ErrTryAgain) {
+				break
+			}
+			if err != nil {
+				return
+			}
+			if _, err := s.Write(buf[:n]); err != nil {
+				return
 			}
 		}
-	}), nil
+	}
 }
 
 type callbackServer struct{ sink bool }

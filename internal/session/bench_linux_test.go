@@ -1,5 +1,3 @@
-//go:build unix
-
 package session_test
 
 import (
@@ -8,40 +6,43 @@ import (
 	"os"
 	"testing"
 
+	"github.com/localipc/localipc/internal/workload"
 	"github.com/stretchr/testify/require"
 )
 
 // BenchmarkEchoServer is a 64-byte ping-pong whose echoing side is the
-// blocking face or a net.Conn on the same kind of socket, with the same
-// net.Conn as the client: the difference between the two rows is what the
-// blocking face's Read and Write cost above net's.
+// blocking face (Read and Write, or the IPRT way: WaitForData, then ReadNB
+// until ErrTryAgain) or a net.Conn on the same kind of socket, with the same
+// net.Conn as the client: the differences between the rows are what the
+// blocking face's calls cost above net's.
 //
 //	go test ./internal/session -run '^$' -bench EchoServer -count 6 | benchstat -col /server -
 func BenchmarkEchoServer(b *testing.B) {
 	for _, tc := range []struct {
-		name  string
-		serve func(b *testing.B, fd uintptr) io.ReadWriteCloser
+		name string
+		echo func(b *testing.B, fd uintptr) (serve func(), stop func())
 	}{
-		{"session", func(b *testing.B, fd uintptr) io.ReadWriteCloser { return newSession(b, fd) }},
-		{"net", func(b *testing.B, fd uintptr) io.ReadWriteCloser { return fileConn(b, fd) }},
+		{"session", func(b *testing.B, fd uintptr) (func(), func()) {
+			s := newSession(b, fd)
+			return func() { workload.Echo(s) }, func() { s.Close() }
+		}},
+		{"session-wait", func(b *testing.B, fd uintptr) (func(), func()) {
+			s := newSession(b, fd)
+			return func() { workload.EchoIPRT(s) }, func() { s.Close() }
+		}},
+		{"net", func(b *testing.B, fd uintptr) (func(), func()) {
+			c := fileConn(b, fd)
+			return func() { workload.Echo(c) }, func() { c.Close() }
+		}},
 	} {
 		b.Run("server="+tc.name, func(b *testing.B) {
 			fa, fb := socketpair(b)
 			client := fileConn(b, fa)
-			server := tc.serve(b, fb)
+			serve, stop := tc.echo(b, fb)
 			done := make(chan struct{})
 			go func() {
 				defer close(done)
-				buf := make([]byte, 64<<10)
-				for {
-					n, err := server.Read(buf)
-					if err != nil {
-						return
-					}
-					if _, err := server.Write(buf[:n]); err != nil {
-						return
-					}
-				}
+				serve()
 			}()
 			msg := make([]byte, 64)
 			reply := make([]byte, 64)
@@ -58,7 +59,7 @@ func BenchmarkEchoServer(b *testing.B) {
 			b.StopTimer()
 			require.NoError(b, client.Close())
 			<-done
-			server.Close()
+			stop()
 		})
 	}
 }
