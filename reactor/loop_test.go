@@ -18,7 +18,7 @@ type fakePoller struct {
 	t         testing.TB
 	handles   bool          // events name handles, as kqueue's do
 	wakeDelay time.Duration // how long a wake-up takes to reach the "kernel"
-	pollDelay time.Duration // how long a wait without timeout that finds nothing takes
+	pollDelay time.Duration // how long a poll (a zero timeout) that finds nothing takes
 
 	mu          sync.Mutex
 	draining    bool // del leaves the slot draining, as a completion port does
@@ -476,30 +476,48 @@ func TestAdaptiveLoopSpinsOnlyAfterALoneEvent(t *testing.T) {
 // A timer that falls due while the loop spins ends the spin: the loop fires
 // it after one more poll instead of polling on to the end of the spin, and
 // then, with nothing to wait for, blocks. Each poll of the spin is made to
-// take 200 µs, so the 64 of a whole spin would outlast the 2 ms timer six
-// times over however slow the machine.
+// take 2 ms, so the 64 of a whole spin would outlast the 20 ms timer six
+// times over however slow the machine; only a stall of the loop for the
+// whole 20 ms before its first poll leaves nothing to check.
 func TestAdaptiveSpinEndsWhenATimerFallsDue(t *testing.T) {
+	const (
+		timer = 20 * time.Millisecond
+		poll  = 2 * time.Millisecond
+	)
 	p := newFakePoller(t)
 	l := adaptiveLoopOn(t, p)
-	fired := make(chan time.Time, 1)
-	var armed time.Time
+	p.takeWaits(t)
+	type firing struct {
+		after       time.Duration // since the timer was armed
+		pollsBefore int           // waits of the spin made before it fired
+	}
+	fired := make(chan firing, 1)
 	o := &owner{on: func(Events) {
-		armed = time.Now()
-		l.AfterFunc(2*time.Millisecond, func() { fired <- time.Now() })
+		armed := time.Now()
+		l.AfterFunc(timer, func() {
+			p.mu.Lock()
+			n := len(p.waits)
+			p.mu.Unlock()
+			fired <- firing{time.Since(armed), n}
+		})
 	}}
 	reg := register(t, l, 7, o)
 	p.takeWaits(t)
 
 	p.mu.Lock()
-	p.pollDelay = 200 * time.Microsecond
+	p.pollDelay = poll
 	p.mu.Unlock()
 	p.script(event{tok: reg.tok, h: 7, ev: Readable})
 	waits := p.takeWaits(t)
+	var f firing
 	select {
-	case at := <-fired:
-		assert.GreaterOrEqual(t, at.Sub(armed), 2*time.Millisecond, "fired early")
+	case f = <-fired:
 	default:
 		t.Fatal("the loop blocked with the timer unfired")
+	}
+	assert.GreaterOrEqual(t, f.after, timer, "fired early")
+	if f.pollsBefore == 0 {
+		t.Skipf("the loop stalled for %v before its first poll: the timer was due before the spin began", f.after)
 	}
 	require.NotEmpty(t, waits)
 	polls := waits[:len(waits)-1]

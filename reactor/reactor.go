@@ -63,8 +63,8 @@ const (
 	// until another P's thread steals it or the spin ends (about ten times
 	// WaitBusy's hand-off in BenchmarkWake): a server whose handlers hand
 	// work to goroutines does better with WaitBusy, and so does one with
-	// GOMAXPROCS 1, where the loop holds the only P while it spins (New's
-	// default there). The yields are made on Linux only (osYield);
+	// GOMAXPROCS 1, where the loop holds the only P while it spins (New
+	// defaults to WaitBusy there). The yields are made on Linux only (osYield);
 	// elsewhere the spin is bare polls. The default on Linux, where it was
 	// measured.
 	WaitAdaptive
@@ -198,8 +198,20 @@ func Shared(m WaitMode) (*Reactor, error) {
 }
 
 // Default returns the process-wide reactor of the default wait mode: that of
-// New without WithWaitMode. It is never closed.
-func Default() (*Reactor, error) { return Shared(defaultWaitMode()) }
+// New without WithWaitMode, chosen on the first call, so that a later change
+// of GOMAXPROCS (the runtime's own, or the program's) does not start a
+// second default reactor beside the first. It is never closed.
+// Any goroutine.
+func Default() (*Reactor, error) {
+	defaultMode.once.Do(func() { defaultMode.m = defaultWaitMode() })
+	return Shared(defaultMode.m)
+}
+
+// defaultMode is Default's wait mode, fixed on its first call.
+var defaultMode struct {
+	once sync.Once
+	m    WaitMode
+}
 
 // defaultWaitMode is DefaultWaitMode, except that a process of one P gets
 // WaitBusy instead of WaitAdaptive. WaitAdaptive's spin yields the CPU but

@@ -168,8 +168,8 @@ func stopShared(t *testing.T, m WaitMode) {
 	})
 }
 
-// New without WithWaitMode, and so Default, wait in DefaultWaitMode, except
-// that one P makes WaitAdaptive WaitBusy.
+// New without WithWaitMode waits in DefaultWaitMode, except that one P makes
+// WaitAdaptive WaitBusy; Default makes the same choice on its first call.
 func TestDefaultWaitModeFollowsGOMAXPROCS(t *testing.T) {
 	oneP := DefaultWaitMode
 	if oneP == WaitAdaptive {
@@ -202,6 +202,13 @@ func TestDefaultReactorIsSharedAndCannotBeClosed(t *testing.T) {
 	require.NoError(t, err)
 	assert.Same(t, r1, r2)
 	assert.Equal(t, defaultWaitMode(), r1.WaitMode())
+	// The choice is made once: at another GOMAXPROCS, Default is the same
+	// reactor still.
+	prev := runtime.GOMAXPROCS(1)
+	r3, err := Default()
+	runtime.GOMAXPROCS(prev)
+	require.NoError(t, err)
+	assert.Same(t, r1, r3, "Default changed with GOMAXPROCS")
 	assert.ErrorIs(t, r1.Close(), errShared)
 	loops := runtime.GOMAXPROCS(0) // one per P, half as many adaptive ones
 	if r1.WaitMode() == WaitAdaptive {
