@@ -489,44 +489,51 @@ type tracker struct {
 func (tr tracker) Attached(s *session.Session) { tr.h.record(s, "attached") }
 func (tr tracker) Gone(s *session.Session)     { tr.h.record(s, "gone") }
 
+// The tracker hears Attached, then OnOpen, OnClose and Gone run in order,
+// whether the session is attached from another goroutine (Attach) or on its
+// loop (AttachHere, which has registered it and run OnOpen when it
+// returns); either then serves alike.
 func TestTrackerHearsAttachedThenGone(t *testing.T) {
-	noFDLeak(t)
-	b := newBed(t, 1)
-	h := newHandler()
-	fs, fp := socketpair(t)
-	peer := newSession(t, fp)
-	s, err := session.Attach(fs, noAddrs, b.r.Loops()[0], &session.Config{Handler: h, Limits: session.DefaultLimits, Tracker: tracker{h}})
-	require.NoError(t, err)
-	b.attached = append(b.attached, attachment{h, s})
-	require.NoError(t, peer.Close())
-	assert.Equal(t, io.EOF, h.end(t).err)
-	b.onLoop(0, func() {}) // Gone runs on the loop after OnClose
-	assert.Equal(t, []string{"attached", "open", "close", "gone"}, h.events(s))
-}
-
-// TestAttachHereOpensBeforeItReturns: on its loop, AttachHere registers the
-// session and runs OnOpen before it returns; the session then serves as one
-// from Attach does.
-func TestAttachHereOpensBeforeItReturns(t *testing.T) {
-	noFDLeak(t)
-	b := newBed(t, 1)
-	h := newHandler()
-	fs, fp := socketpair(t)
-	peer := newSession(t, fp)
-	var s *session.Session
-	var err error
-	var atReturn []string
-	b.onLoop(0, func() {
-		s, err = session.AttachHere(fs, noAddrs, b.r.Loops()[0], &session.Config{Handler: h, Limits: session.DefaultLimits, Tracker: tracker{h}})
-		atReturn = h.events(s)
-	})
-	require.NoError(t, err)
-	b.attached = append(b.attached, attachment{h, s})
-	assert.Equal(t, []string{"attached", "open"}, atReturn)
-	require.NoError(t, peer.Close())
-	assert.Equal(t, io.EOF, h.end(t).err)
-	b.onLoop(0, func() {}) // Gone runs on the loop after OnClose
-	assert.Equal(t, []string{"attached", "open", "close", "gone"}, h.events(s))
+	for _, tc := range []struct {
+		name string
+		// attach attaches fd, reporting the handler's events at its return
+		// when they are fixed by then.
+		attach       func(b *bed, fd uintptr, cfg *session.Config, h *handler) (*session.Session, []string, error)
+		wantAtReturn []string
+	}{
+		{"Attach", func(b *bed, fd uintptr, cfg *session.Config, h *handler) (*session.Session, []string, error) {
+			s, err := session.Attach(fd, noAddrs, b.r.Loops()[0], cfg)
+			return s, nil, err // OnOpen runs on the loop, maybe later
+		}, nil},
+		{"AttachHere", func(b *bed, fd uintptr, cfg *session.Config, h *handler) (*session.Session, []string, error) {
+			var s *session.Session
+			var err error
+			var atReturn []string
+			b.onLoop(0, func() {
+				s, err = session.AttachHere(fd, noAddrs, b.r.Loops()[0], cfg)
+				atReturn = h.events(s)
+			})
+			return s, atReturn, err
+		}, []string{"attached", "open"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			noFDLeak(t)
+			b := newBed(t, 1)
+			h := newHandler()
+			fs, fp := socketpair(t)
+			peer := newSession(t, fp)
+			s, atReturn, err := tc.attach(b, fs, &session.Config{Handler: h, Limits: session.DefaultLimits, Tracker: tracker{h}}, h)
+			require.NoError(t, err)
+			b.attached = append(b.attached, attachment{h, s})
+			if tc.wantAtReturn != nil {
+				assert.Equal(t, tc.wantAtReturn, atReturn)
+			}
+			require.NoError(t, peer.Close())
+			assert.Equal(t, io.EOF, h.end(t).err)
+			b.onLoop(0, func() {}) // Gone runs on the loop after OnClose
+			assert.Equal(t, []string{"attached", "open", "close", "gone"}, h.events(s))
+		})
+	}
 }
 
 // TestAttachToAClosedLoop: Attach to a loop that is closing fails, closes
