@@ -73,3 +73,39 @@ func fileConn(b *testing.B, fd uintptr) net.Conn {
 	require.NoError(b, f.Close()) // FileConn made a copy of the descriptor
 	return c
 }
+
+// BenchmarkCallCost is a Write of 64 bytes and the Read that takes them, on
+// one goroutine, so that neither call parks: what is left is each face's own
+// path to the system calls and back, the blocking face's against net's on
+// the same kind of socket.
+//
+//	go test ./internal/session -run '^$' -bench CallCost -count 10 | benchstat -col /face -
+func BenchmarkCallCost(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		open func(b *testing.B, fd uintptr) io.ReadWriteCloser
+	}{
+		{"session", func(b *testing.B, fd uintptr) io.ReadWriteCloser { return newSession(b, fd) }},
+		{"net", func(b *testing.B, fd uintptr) io.ReadWriteCloser { return fileConn(b, fd) }},
+	} {
+		b.Run("face="+tc.name, func(b *testing.B) {
+			fa, fb := socketpair(b)
+			w, r := tc.open(b, fa), tc.open(b, fb)
+			msg := make([]byte, 64)
+			buf := make([]byte, 64)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				if _, err := w.Write(msg); err != nil {
+					b.Fatal(err)
+				}
+				if n, err := r.Read(buf); err != nil || n != len(msg) {
+					b.Fatal(n, err)
+				}
+			}
+			b.StopTimer()
+			require.NoError(b, w.Close())
+			require.NoError(b, r.Close())
+		})
+	}
+}
