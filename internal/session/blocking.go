@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/localipc/localipc/internal/ipcerr"
@@ -16,10 +17,15 @@ import (
 // that Cancel and WaitForData share with the user's deadlines. Its I/O verbs
 // are conn's, one file per system (blocking_unix.go).
 type blocking struct {
-	conn
-
+	// The reader's and the writer's first fields, the session's own just
+	// before them (see New): with thousands of sessions each message finds
+	// its session cold in the cache, and a lock or a length on a line of
+	// its own costs that line's miss once more.
 	readMu  sync.Mutex // one reader at a time
 	writeMu sync.Mutex // one writer at a time
+	stashed []byte     // what of stash is not read yet
+
+	conn
 
 	// dlMu orders deadline changes against Cancel. Cancel sets the
 	// descriptor's deadlines in the past to wake blocked calls; without the
@@ -35,8 +41,7 @@ type blocking struct {
 	// WaitForData consumes nothing as the API sees it and costs one read,
 	// not a peek and then the read. It is made by the first WaitForData,
 	// so sessions that never wait carry none. Reader's turn only.
-	stash   *[stashSize]byte
-	stashed []byte // what of stash is not read yet
+	stash *[stashSize]byte
 }
 
 // stashSize bounds what WaitForData reads ahead. It need not hold a whole
@@ -48,7 +53,16 @@ const stashSize = 1024
 // (on Windows, an overlapped pipe handle) whose calls block their caller.
 // The session owns fd from then on, also when New fails.
 func New(fd uintptr, addrs *Addrs) (*Session, error) {
-	s := &Session{blocking: &blocking{}, addrs: addrs}
+	// One allocation, the session's fields first: a Read and a Write touch
+	// the session's and then the blocking state's first fields, which are
+	// then adjoining, two cache lines on amd64 (the pair is 304 bytes there,
+	// from a size class whose objects start on line boundaries).
+	both := &struct {
+		Session
+		b blocking
+	}{}
+	s := &both.Session
+	s.blocking, s.addrs = &both.b, addrs
 	if err := s.conn.init(fd); err != nil {
 		return nil, err
 	}
@@ -76,6 +90,40 @@ func (s *Session) checkRead() error {
 		return errCallbackReads
 	}
 	return nil
+}
+
+// split tells what os.File reported apart: the poller's error (a deadline,
+// the file closed) and the system call's (the errno, or the Win32 code).
+func split(err error) (perr, serr error) {
+	if err == nil {
+		return nil, nil
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, os.ErrClosed) {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			return pe.Err, nil
+		}
+		return err, nil
+	}
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return nil, errno
+	}
+	return nil, err
+}
+
+// read makes one read of at least one byte, parking until there is one; 0
+// bytes at the end of the stream (on Windows, os.File reports a pipe's
+// ERROR_BROKEN_PIPE as io.EOF). It is net's path, a Read of the os.File,
+// on every system: perr is the poller's (a deadline, the file closed), serr
+// the system call's.
+func (c *conn) read(p []byte) (n int, perr, serr error) {
+	n, err := c.f.Read(p)
+	if err == io.EOF {
+		return 0, nil, nil
+	}
+	perr, serr = split(err)
+	return n, perr, serr
 }
 
 // pollError turns what the runtime poller reported for a call into the

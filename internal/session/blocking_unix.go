@@ -12,26 +12,28 @@ import (
 )
 
 // conn is the blocking face's descriptor on Unix: an os.File on Go's runtime
-// poller, every system call made through its RawConn from the caller's
-// goroutine, parking only on EAGAIN. The runtime arms, re-checks and parks,
-// so no wake-up is lost, and its Close waits for calls inside a system call
-// to leave, so none touches a reused number.
+// poller, every system call made from the caller's goroutine, parking only
+// on EAGAIN. The runtime arms, re-checks and parks, so no wake-up is lost,
+// and its Close waits for calls inside a system call to leave, so none
+// touches a reused number. Reads that may park go through f.Read, as net's
+// do: a RawConn.Read would touch two more objects a message (the RawConn and
+// its callback), which with thousands of sessions are two more cache misses
+// (docs/design.md, "The blocking face").
 type conn struct {
 	f  *os.File
 	rc syscall.RawConn
 
-	// Per-call state of the one reader and the one writer, kept here so that
-	// the RawConn callbacks are made once, not per call: a call allocates
-	// nothing.
-	rbuf      []byte
-	rn        int
-	rerr      error
-	readFn    func(fd uintptr) bool // parks on EAGAIN
-	readNowFn func(fd uintptr) bool // never parks
+	// Per-call state of the one writer and of ReadNB, kept here so that the
+	// RawConn callbacks are made once, not per call: a call allocates
+	// nothing. Writes go through RawConn for send(2)'s MSG_NOSIGNAL.
 	wbuf      []byte
 	wn        int
 	werr      error
 	writeFn   func(fd uintptr) bool
+	rbuf      []byte
+	rn        int
+	rerr      error
+	readNowFn func(fd uintptr) bool // never parks
 }
 
 func (c *conn) init(fd uintptr) error {
@@ -40,30 +42,9 @@ func (c *conn) init(fd uintptr) error {
 		return err
 	}
 	c.f, c.rc = f, rc
-	c.readFn = c.readOnce
 	c.readNowFn = c.readNowOnce
 	c.writeFn = c.writeOnce
 	return nil
-}
-
-func (c *conn) readOnce(fd uintptr) bool {
-	n, err := sock.Read(int(fd), c.rbuf)
-	if err == unix.EAGAIN {
-		return false
-	}
-	c.rn, c.rerr = max(n, 0), err
-	return true
-}
-
-// read makes one read of at least one byte (0 at the end of the stream),
-// parking until the socket is readable. perr is the poller's (deadline,
-// close), serr the system call's.
-func (c *conn) read(p []byte) (n int, perr, serr error) {
-	c.rbuf = p
-	perr = c.rc.Read(c.readFn)
-	n, serr = c.rn, c.rerr
-	c.rbuf, c.rn, c.rerr = nil, 0, nil
-	return n, perr, serr
 }
 
 func (c *conn) readNowOnce(fd uintptr) bool {

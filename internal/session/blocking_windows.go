@@ -1,8 +1,6 @@
 package session
 
 import (
-	"errors"
-	"io"
 	"os"
 	"syscall"
 	"time"
@@ -40,38 +38,6 @@ func (c *conn) init(fd uintptr) error {
 	}
 	c.f, c.rc = f, rc
 	return nil
-}
-
-// split tells what os.File reported apart: the poller's error (a deadline,
-// the file closed) and the system call's (the Win32 code).
-func split(err error) (perr, serr error) {
-	if err == nil {
-		return nil, nil
-	}
-	if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, os.ErrClosed) {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			return pe.Err, nil
-		}
-		return err, nil
-	}
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		return nil, errno
-	}
-	return nil, err
-}
-
-// read makes one read of at least one byte, parking until there is one; 0
-// bytes at the end of the stream (os.File reports ERROR_BROKEN_PIPE on a pipe
-// as io.EOF).
-func (c *conn) read(p []byte) (n int, perr, serr error) {
-	n, err := c.f.Read(p)
-	if err == io.EOF {
-		return 0, nil, nil
-	}
-	perr, serr = split(err)
-	return n, perr, serr
 }
 
 // avail asks the pipe how many bytes a read would find (PeekNamedPipe under
