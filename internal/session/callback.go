@@ -30,7 +30,11 @@ type Handler interface {
 	// before the descriptor is closed, so its number cannot have been reused
 	// yet. The session is already closed: its calls return ErrClosed. err
 	// is io.EOF when the peer ended the session, nil when Close did, else
-	// what ended it.
+	// what ended it. The peer's end of stream (its close, or a half-close
+	// after which it may still read) ends reading at once, but the session
+	// only once what Write accepted is in the kernel, as Close does: err is
+	// then the error that stopped the flush (ErrBrokenPipe for a peer that
+	// is gone, ErrTimeout past Linger) instead of io.EOF.
 	OnClose(s *Session, err error)
 }
 
@@ -46,8 +50,9 @@ type Limits struct {
 	// MaxInput is how many unconsumed input bytes OnData may leave behind;
 	// a session that needs more is ended with ErrInputLimit.
 	MaxInput int
-	// Linger bounds how long Close keeps flushing queued output to a peer
-	// that does not read, before it drops it and ends with ErrTimeout.
+	// Linger bounds how long Close, or the peer's end of stream, keeps
+	// flushing queued output to a peer that does not read, before it drops
+	// it and ends with ErrTimeout.
 	Linger time.Duration
 }
 
@@ -168,7 +173,8 @@ type evConn struct {
 	in          []byte // unconsumed input, nil when empty
 	paused      bool   // reading stopped until the output queue drains
 	ended       bool   // OnClose has run
-	lingering   bool   // Close is flushing the queue before it closes
+	lingering   bool   // Close, or the peer's end of stream, is flushing the queue before the end
+	peerEOF     bool   // what lingers is the peer's end of stream: the end is io.EOF, not nil
 
 	// Written under mu, which guards the handle's life for other goroutines
 	// (it is closed under mu, so a writer holding mu never sends on a reused
@@ -328,7 +334,7 @@ func (c *evConn) readAll(hangUp bool) {
 			}
 			return
 		}
-		n, ok := c.recvSome(io.EOF)
+		n, ok := c.recvSome(true)
 		if !ok {
 			return
 		}
@@ -341,9 +347,11 @@ func (c *evConn) readAll(hangUp bool) {
 }
 
 // recvSome makes one read into the loop's buffer. false: nothing more to
-// read now (the next edge is armed), or the session has ended, with eof at
-// the end of the stream.
-func (c *evConn) recvSome(eof error) (int, bool) {
+// read now (the next edge is armed), the stream has ended, or the session
+// has. At the end of the stream a served session flushes its queue and then
+// ends with io.EOF (lingerAfterEOF); one that is not (cancelled, watchEnd)
+// ends at once with ErrCancelled.
+func (c *evConn) recvSome(served bool) (int, bool) {
 	n, err := c.recv(c.ls.buf)
 	switch {
 	case err == errWouldBlock:
@@ -352,8 +360,11 @@ func (c *evConn) recvSome(eof error) (int, bool) {
 	case err != nil:
 		c.end(c.s.sysError("read", err))
 		return 0, false
+	case n == 0 && served:
+		c.lingerAfterEOF()
+		return 0, false
 	case n == 0:
-		c.end(eof)
+		c.end(ipcerr.ErrCancelled)
 		return 0, false
 	}
 	return n, true
@@ -404,7 +415,7 @@ func (c *evConn) flush() {
 	case err != nil:
 		c.end(err)
 	case c.lingering && empty:
-		c.end(nil)
+		c.end(c.lingerEnd())
 	case c.paused && drained:
 		c.paused = false
 		c.ls.paused.Add(-1)
@@ -652,20 +663,55 @@ func (c *evConn) close() {
 
 // startClose stops reading and ends the session once the queue is flushed,
 // or after Linger. Loop-only.
-func (c *evConn) startClose() {
+func (c *evConn) startClose() { c.linger(false) }
+
+// lingerAfterEOF is startClose for the peer's end of stream: a peer that
+// has only half-closed (CloseWrite) still reads, and the bytes Write
+// accepted are owed to it. From here on Write refuses more (ErrClosed, as
+// after the end), as it does after Close: a byte accepted after the flush
+// that empties the queue and before end runs would be dropped by end, yet
+// acknowledged. Loop-only.
+func (c *evConn) lingerAfterEOF() {
+	c.mu.Lock()
+	c.closing.Store(true)
+	c.notify() // a writer waiting at the high watermark learns it now
+	c.mu.Unlock()
+	c.linger(true)
+}
+
+// linger stops reading for good and ends the session once the queue is in
+// the kernel (with lingerEnd), when a send fails (with its error: a peer
+// that has hung up ends it at once), or after Linger (ErrTimeout, the queue
+// dropped). A read deadline no longer applies: nothing is read any more,
+// and Linger bounds what is left. Loop-only; closing is already set.
+func (c *evConn) linger(peerEOF bool) {
 	if c.ended || c.lingering {
 		return
 	}
-	c.lingering = true
+	c.lingering, c.peerEOF = true, peerEOF
+	c.readTimer.Stop()
+	c.readTimer = nil
 	c.mu.Lock()
 	err := c.sendQueued()
 	empty := c.queued() == 0
 	c.mu.Unlock()
-	if err != nil || empty {
+	switch {
+	case err != nil:
 		c.end(err)
-		return
+	case empty:
+		c.end(c.lingerEnd())
+	default:
+		c.lingerTimer = c.ls.loop.AfterFunc(c.cfg.Limits.Linger, func() { c.end(ipcerr.ErrTimeout) })
 	}
-	c.lingerTimer = c.ls.loop.AfterFunc(c.cfg.Limits.Linger, func() { c.end(ipcerr.ErrTimeout) })
+}
+
+// lingerEnd is OnClose's error for a session whose queue has been flushed
+// after Close (nil) or after the peer's end of stream (io.EOF).
+func (c *evConn) lingerEnd() error {
+	if c.peerEOF {
+		return io.EOF
+	}
+	return nil
 }
 
 // setReadDeadline arms (or disarms, for a zero t) the end of the session at
@@ -677,7 +723,7 @@ func (c *evConn) setReadDeadline(t time.Time) error {
 			c.readTimer.Stop()
 			c.readTimer = nil
 		}
-		if t.IsZero() || c.ended {
+		if t.IsZero() || c.ended || c.lingering { // nothing is read while lingering
 			return
 		}
 		c.readTimer = c.ls.loop.AfterFunc(time.Until(t), func() {

@@ -398,6 +398,112 @@ func TestCloseLingers(t *testing.T) {
 	})
 }
 
+// TestTheReplyOutlivesThePeersEndOfStream: a handler answers a request
+// with more than the kernel holds, and the peer's end of stream comes with
+// the request (it is in before the session is attached, so the first
+// readable edge brings both). The end of stream ends reading, not the
+// session: what Write accepted still goes to a peer that half-closed and
+// reads, and OnClose then gets io.EOF. A peer that never reads is given up
+// after Linger, and one that is gone ends the flush at once with the
+// send's error. A reply past the high watermark pauses reading, so the end
+// of stream is read only once the peer has read enough for it to resume.
+func TestTheReplyOutlivesThePeersEndOfStream(t *testing.T) {
+	const (
+		below = 768 << 10 // far more than the kernel holds, below the high watermark
+		above = 3 << 20   // past the high watermark (1 MiB), within the hard cap
+	)
+	const (
+		reads  = "reads"  // the peer reads to the end of the stream
+		stalls = "stalls" // the peer neither reads nor leaves
+		leaves = "leaves" // the peer closes without reading, once the reply is queued
+	)
+	for _, tc := range []struct {
+		name       string
+		size       int           // of the reply
+		halfCloses bool          // the peer half-closes after its request
+		deadline   time.Duration // OnOpen sets a read deadline this far off, and the peer reads only once it has passed
+		peer       string
+		linger     time.Duration // 0: an hour, which a test that passes never sits out
+		want       error         // OnClose's
+	}{
+		{name: "the peer half-closes and reads", size: below, halfCloses: true, peer: reads, want: io.EOF},
+		{name: "the peer half-closes and reads a reply that pauses reading", size: above, halfCloses: true, peer: reads, want: io.EOF},
+		{name: "the peer half-closes and reads after the read deadline", size: below, halfCloses: true, deadline: 50 * time.Millisecond, peer: reads, want: io.EOF},
+		{name: "the peer half-closes and never reads", size: below, halfCloses: true, peer: stalls, linger: 50 * time.Millisecond, want: ipcerr.ErrTimeout},
+		{name: "the peer half-closes, then leaves", size: below, halfCloses: true, peer: leaves, want: ipcerr.ErrBrokenPipe},
+		{name: "the peer leaves", size: below, peer: leaves, want: ipcerr.ErrBrokenPipe},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.halfCloses {
+				skipOnWindows(t, noHalfClose)
+			}
+			noFDLeak(t)
+			reply := pattern(tc.size, 5)
+			b := newBed(t, 1)
+			h := newHandler()
+			lim := session.DefaultLimits
+			lim.Linger = time.Hour
+			if tc.linger > 0 {
+				lim.Linger = tc.linger
+			}
+			if tc.deadline > 0 {
+				h.open = func(s *session.Session) error { return s.SetReadDeadline(time.Now().Add(tc.deadline)) }
+			}
+			wrote := make(chan time.Time, 1) // when the reply was queued
+			replied := false                 // the loop's
+			h.data = func(s *session.Session, d []byte) int {
+				if !replied {
+					replied = true
+					_, err := s.Write(reply)
+					assert.NoError(t, err, "Write of the reply")
+					wrote <- time.Now()
+				}
+				return len(d)
+			}
+			_, peer := b.attachAfter(0, h, lim, func(peer *session.Session) {
+				send(t, peer, "request")
+				if tc.halfCloses {
+					require.NoError(t, peer.CloseWrite())
+				}
+			})
+			queued := testutil.Within(t, wrote, wait, "the reply")
+			switch tc.peer {
+			case reads:
+				if tc.deadline > 0 {
+					// What is under test is a deadline passing: there is no
+					// event to wait for but the clock. The loop's Call then
+					// comes after any timer that fell due.
+					time.Sleep(time.Until(queued.Add(tc.deadline)) + 10*time.Millisecond)
+					b.stats(0)
+				}
+				got, err := testutil.Within(t, testutil.Async(func() result { b, err := io.ReadAll(peer); return result{b, err} }), time.Minute, "the peer's read").get()
+				require.NoError(t, err)
+				assert.True(t, bytes.Equal(reply, got), "got %d of %d bytes", len(got), len(reply))
+			case leaves:
+				require.NoError(t, peer.Close())
+			}
+			e := h.end(t)
+			if tc.want == io.EOF {
+				assert.Equal(t, io.EOF, e.err)
+			} else {
+				assert.ErrorIs(t, e.err, tc.want)
+			}
+			if tc.peer == stalls {
+				assert.GreaterOrEqual(t, e.at.Sub(queued), lim.Linger, "gave up early")
+			}
+			assert.Zero(t, b.stats(0).Timers, "no timer outlives the session")
+		})
+	}
+}
+
+// result is what a read to the end of the stream returned.
+type result struct {
+	b   []byte
+	err error
+}
+
+func (r result) get() ([]byte, error) { return r.b, r.err }
+
 // TestAbortEndsAtOnce: Abort drops the queue and ends the session with its
 // error, without waiting for Linger.
 func TestAbortEndsAtOnce(t *testing.T) {

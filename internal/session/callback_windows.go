@@ -81,8 +81,8 @@ func (c *evConn) recv(buf []byte) (int, error) {
 // zero-byte read; the hang-up then ends the session as on Unix. Loop-only.
 func (c *evConn) watchEnd() {
 	// A short read has posted the next zero-byte read (recv).
-	for n, ok := c.recvSome(ipcerr.ErrCancelled); ok && n == len(c.ls.buf); {
-		n, ok = c.recvSome(ipcerr.ErrCancelled)
+	for n, ok := c.recvSome(false); ok && n == len(c.ls.buf); {
+		n, ok = c.recvSome(false)
 	}
 }
 

@@ -200,11 +200,21 @@ func newBed(t testing.TB, loops int) *bed {
 // which has sent early before the session was attached.
 func (b *bed) attach(i int, h *handler, lim session.Limits, early ...string) (s, peer *session.Session) {
 	b.t.Helper()
+	return b.attachAfter(i, h, lim, func(peer *session.Session) {
+		for _, msg := range early {
+			send(b.t, peer, msg)
+		}
+	})
+}
+
+// attachAfter is attach with the peer's doings before the session is
+// attached given by before, so that the session's first readable edge
+// brings all of them at once.
+func (b *bed) attachAfter(i int, h *handler, lim session.Limits, before func(peer *session.Session)) (s, peer *session.Session) {
+	b.t.Helper()
 	fs, fp := socketpair(b.t)
 	peer = newSession(b.t, fp)
-	for _, msg := range early {
-		send(b.t, peer, msg)
-	}
+	before(peer)
 	s, err := session.Attach(fs, noAddrs, b.r.Loops()[i], &session.Config{Handler: h, Limits: lim})
 	require.NoError(b.t, err)
 	b.attached = append(b.attached, attachment{h, s})
