@@ -309,24 +309,31 @@ func (c *evConn) queued() int {
 // (a hang-up has already had its edge).
 func (c *evConn) readAll(hangUp bool) {
 	for !c.ended {
-		if c.s.cancelled.Load() || c.lingering {
-			// No more OnData; but a peer that hangs up still ends the
-			// session, or a cancelled session nobody closes would never run
-			// OnClose and Shutdown would wait for it forever.
-			switch {
-			case hangUp && !c.lingering:
-				c.end(ipcerr.ErrCancelled)
-			case !c.lingering:
-				c.watchEnd()
-			}
-			return
-		}
-		// Without mu: a writer racing with this check only moves the pause
-		// (or the close) to the next read.
+		// Without mu: a writer racing with this check only moves the close
+		// to the next read. It comes before the look at cancelled, which
+		// Close sets too (Session.Close is Cancel, then the last Release):
+		// a handler that replies and closes in OnData, whose peer's
+		// half-close came with the request, must linger, not be taken for
+		// a cancelled session whose peer hung up, which drops the reply. A
+		// peer that has really hung up fails the flush at once. Once the
+		// session lingers (closing is set then) nothing more is read.
 		if c.closing.Load() {
 			c.startClose()
 			return
 		}
+		if c.s.cancelled.Load() {
+			// No more OnData; but a peer that hangs up still ends the
+			// session, or a cancelled session nobody closes would never run
+			// OnClose and Shutdown would wait for it forever.
+			if hangUp {
+				c.end(ipcerr.ErrCancelled)
+			} else {
+				c.watchEnd()
+			}
+			return
+		}
+		// Without mu too: a writer racing with this check only moves the
+		// pause to the next read.
 		if c.queuedNow.Load() >= int64(c.cfg.Limits.HighWater) {
 			if !c.paused {
 				c.paused = true

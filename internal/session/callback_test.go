@@ -407,6 +407,8 @@ func TestCloseLingers(t *testing.T) {
 // after Linger, and one that is gone ends the flush at once with the
 // send's error. A reply past the high watermark pauses reading, so the end
 // of stream is read only once the peer has read enough for it to resume.
+// A handler that closes after its reply lingers the same way whether or
+// not the end of stream came with the request, and OnClose then gets nil.
 func TestTheReplyOutlivesThePeersEndOfStream(t *testing.T) {
 	const (
 		below = 768 << 10 // far more than the kernel holds, below the high watermark
@@ -420,6 +422,7 @@ func TestTheReplyOutlivesThePeersEndOfStream(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
 		size       int           // of the reply
+		closes     bool          // the handler closes after its reply
 		halfCloses bool          // the peer half-closes after its request
 		deadline   time.Duration // OnOpen sets a read deadline this far off, and the peer reads only once it has passed
 		peer       string
@@ -432,6 +435,11 @@ func TestTheReplyOutlivesThePeersEndOfStream(t *testing.T) {
 		{name: "the peer half-closes and never reads", size: below, halfCloses: true, peer: stalls, linger: 50 * time.Millisecond, want: ipcerr.ErrTimeout},
 		{name: "the peer half-closes, then leaves", size: below, halfCloses: true, peer: leaves, want: ipcerr.ErrBrokenPipe},
 		{name: "the peer leaves", size: below, peer: leaves, want: ipcerr.ErrBrokenPipe},
+		{name: "Close, and the peer reads", size: below, closes: true, peer: reads},
+		{name: "Close, and the peer half-closes and reads", size: below, closes: true, halfCloses: true, peer: reads},
+		{name: "Close, and the peer half-closes and never reads", size: below, closes: true, halfCloses: true, peer: stalls, linger: 50 * time.Millisecond, want: ipcerr.ErrTimeout},
+		{name: "Close, and the peer half-closes, then leaves", size: below, closes: true, halfCloses: true, peer: leaves, want: ipcerr.ErrBrokenPipe},
+		{name: "Close, and the peer leaves", size: below, closes: true, peer: leaves, want: ipcerr.ErrBrokenPipe},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.halfCloses {
@@ -456,6 +464,9 @@ func TestTheReplyOutlivesThePeersEndOfStream(t *testing.T) {
 					replied = true
 					_, err := s.Write(reply)
 					assert.NoError(t, err, "Write of the reply")
+					if tc.closes {
+						assert.NoError(t, s.Close())
+					}
 					wrote <- time.Now()
 				}
 				return len(d)
@@ -483,8 +494,8 @@ func TestTheReplyOutlivesThePeersEndOfStream(t *testing.T) {
 				require.NoError(t, peer.Close())
 			}
 			e := h.end(t)
-			if tc.want == io.EOF {
-				assert.Equal(t, io.EOF, e.err)
+			if tc.want == io.EOF || tc.want == nil {
+				assert.Equal(t, tc.want, e.err)
 			} else {
 				assert.ErrorIs(t, e.err, tc.want)
 			}
