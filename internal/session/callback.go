@@ -42,7 +42,9 @@ type Handler interface {
 type Limits struct {
 	// HighWater is the output queue size at which the loop stops reading the
 	// session, so the peer feels backpressure through the kernel, and at
-	// which a Write from a goroutine other than a loop waits.
+	// which a Write from a goroutine other than a loop waits. A Write from a
+	// loop never waits: one that would take the queue past four times
+	// HighWater fails with ErrTryAgain, and nothing of it is sent or queued.
 	HighWater int
 	// LowWater is the output queue size at or below which reading resumes
 	// and writers that waited at HighWater go on.
@@ -517,24 +519,31 @@ func (c *evConn) usable() error {
 }
 
 // write queues p behind what is queued, sending at once what the kernel
-// takes. On a loop goroutine it never waits; elsewhere it waits while the
-// queue is at the high watermark.
+// takes. On a loop goroutine it never waits: a p that would take the queue
+// past the hard cap, at whatever level the queue is, is refused whole with
+// (0, ErrTryAgain), none of it sent or queued, so the caller may offer all
+// of p again later; the cap is counted on the queue as if the kernel took
+// nothing, so that a refusal does not depend on the kernel's room. Elsewhere
+// it waits while the queue is at the high watermark, and meets no cap.
 func (c *evConn) write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := c.usable(); err != nil {
 		return 0, err
 	}
-	if lim := &c.cfg.Limits; c.queued() >= lim.HighWater {
+	lim := &c.cfg.Limits
+	overCap := c.queued()+len(p) > hardCap(lim)
+	if overCap || c.queued() >= lim.HighWater {
 		// Only now is it worth a microsecond to ask who is calling.
 		if reactor.OnAnyLoop() {
 			// A loop never waits: the session's own reading pauses instead.
 			// A handler that writes to sessions it is not reading from
-			// (another session, a timer) meets a hard cap.
-			if c.queued()+len(p) > hardCap(lim) {
+			// (another session, a timer), or more in one go than the
+			// pause can bound, meets a hard cap.
+			if overCap {
 				return 0, ipcerr.ErrTryAgain
 			}
-		} else {
+		} else if c.queued() >= lim.HighWater {
 			for c.queued() > lim.LowWater {
 				if err := c.wait(); err != nil {
 					return 0, err
@@ -653,8 +662,8 @@ func (c *evConn) flushWait() error {
 }
 
 // hardCap bounds the queue of a session written to from a loop: such writes
-// never wait, and pausing the session's reading bounds only what its own
-// handler writes.
+// never wait, and pausing the session's reading bounds only how often its
+// own handler writes, not how much one Write queues.
 func hardCap(lim *Limits) int { return 4 * lim.HighWater }
 
 // close asks the loop to end the session after flushing what is queued.

@@ -283,6 +283,97 @@ func TestWriteFromALoopMeetsTheHardCap(t *testing.T) {
 	}
 }
 
+// capStep is one Write of TestEveryLoopWriteMeetsTheHardCap.
+type capStep struct {
+	size  func(queued int) int // how many bytes, given what is queued
+	taken bool                 // Write takes them all; else (0, ErrTryAgain)
+}
+
+// TestEveryLoopWriteMeetsTheHardCap: a Write from a loop that would take
+// the queue past the hard cap (four times the high watermark) fails with
+// ErrTryAgain and sends and queues nothing, whatever the queue's level:
+// the cap was looked at only from the high watermark on, so one Write of
+// 16 MiB into a queue below it was queued whole. Up to the cap a loop's
+// Write is taken. A goroutine that is not a loop meets no cap (it waits at
+// the high watermark instead). The peer gets exactly the bytes taken.
+func TestEveryLoopWriteMeetsTheHardCap(t *testing.T) {
+	const low, high = 16 << 10, 64 << 10
+	const hardCap = 4 * high
+	// room is the Write that fills what the cap leaves, and past it by n;
+	// at least a byte, for a queue that went past the cap already.
+	room := func(n int) func(int) int { return func(q int) int { return max(hardCap-q+n, 1) } }
+	bytes16M := func(int) int { return 16 << 20 }
+	up := []capStep{{room(1), false}, {room(0), true}, {room(1), false}}
+	for _, tc := range []struct {
+		name    string
+		offLoop bool // the writes come from a goroutine that is not a loop
+		primed  bool // a short queue first, below the high watermark: the kernel is full
+		steps   []capStep
+	}{
+		{name: "16 MiB into an empty queue", steps: []capStep{{bytes16M, false}}},
+		{name: "to the cap and past it, from an empty queue", steps: up},
+		{name: "to the cap and past it, from a queue below the high watermark", primed: true, steps: up},
+		{name: "16 MiB from a goroutine that is not a loop", offLoop: true, steps: []capStep{{bytes16M, true}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			noFDLeak(t)
+			b := newBed(t, 1)
+			h := newHandler()
+			s, peer := b.attach(0, h, limits(low, high))
+			var want []byte // every byte taken, in order
+			type wrote struct {
+				n   int
+				err error
+			}
+			var got []wrote
+			write := func(p []byte) wrote {
+				n, err := s.Write(p)
+				if err == nil {
+					want = append(want, p...)
+				}
+				return wrote{n, err}
+			}
+			// queued is what the kernel has not taken of what was written:
+			// the loop's counter is this session's alone.
+			queued := func() int { return len(want) - int(session.Stats(b.r)[0].BytesOut) }
+			writes := func() {
+				if tc.primed {
+					for queued() == 0 {
+						assert.NoError(t, write(pattern(4<<10, 100)).err, "a Write that primes the queue")
+					}
+					assert.Less(t, queued(), high, "the queue, primed")
+				}
+				for i, st := range tc.steps {
+					got = append(got, write(pattern(st.size(queued()), byte(i))))
+				}
+			}
+			if tc.offLoop {
+				writes()
+			} else {
+				b.onLoop(0, writes)
+			}
+			require.Len(t, got, len(tc.steps))
+			for i, st := range tc.steps {
+				if st.taken {
+					assert.NoError(t, got[i].err, "Write %d", i)
+					assert.NotZero(t, got[i].n, "Write %d", i)
+				} else {
+					isErr(t, got[i].err, ipcerr.ErrTryAgain, "Write %d", i)
+					assert.Zero(t, got[i].n, "Write %d", i)
+				}
+			}
+			if !tc.offLoop {
+				assert.LessOrEqual(t, b.stats(0).QueuedMax, hardCap, "the cap")
+			}
+			require.NoError(t, s.Close())
+			read := testutil.Within(t, testutil.Async(func() result { b, err := io.ReadAll(peer); return result{b, err} }), time.Minute, "the peer's read")
+			require.NoError(t, read.err)
+			assert.True(t, bytes.Equal(want, read.b), "the peer got %d bytes, %d taken", len(read.b), len(want))
+			assert.NoError(t, h.end(t).err)
+		})
+	}
+}
+
 // fillQueue writes to s from its loop, where Write never waits, until the
 // hard cap refuses more: the queue is then far above the high watermark.
 func fillQueue(t *testing.T, b *bed, s *session.Session) int {

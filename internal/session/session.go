@@ -122,7 +122,12 @@ func addrString(addrs ...net.Addr) string {
 
 // Write writes all of p or returns an error saying why not, with the count
 // of bytes that did go (RTLocalIpcSessionWrite). A peer that is gone is
-// ErrBrokenPipe, never a SIGPIPE. Any goroutine; writers queue.
+// ErrBrokenPipe, never a SIGPIPE. Any goroutine; writers queue. A session
+// served by callbacks queues what the kernel does not take at once: there a
+// Write from a reactor loop never waits, and one that would take the queue
+// past four times Limits.HighWater returns (0, ErrTryAgain) with nothing of
+// p sent or queued, so all of p may be offered again; a Write from any other
+// goroutine waits while the queue is at HighWater.
 func (s *Session) Write(p []byte) (int, error) {
 	if err := s.check(); err != nil {
 		return 0, err
