@@ -115,7 +115,8 @@ func WithHandler(h Handler) Option {
 // bytes its loop stops reading it (the peer feels the backpressure) and
 // writers on other goroutines wait; at low bytes both resume. A Write from
 // a reactor loop (a handler) never waits: one that would take the queue
-// past 4×high returns (0, ErrTryAgain) and sends and queues nothing. Values
+// past 4×high returns (0, ErrTryAgain) and sends and queues nothing, so a
+// handler that sends more than 4×high in one Write needs higher marks. Values
 // <= 0 keep the defaults (1 MiB and 256 KiB); low is kept below high.
 func WithWatermarks(low, high int) Option {
 	return func(o *options) {

@@ -126,8 +126,10 @@ func addrString(addrs ...net.Addr) string {
 // served by callbacks queues what the kernel does not take at once: there a
 // Write from a reactor loop never waits, and one that would take the queue
 // past four times Limits.HighWater returns (0, ErrTryAgain) with nothing of
-// p sent or queued, so all of p may be offered again; a Write from any other
-// goroutine waits while the queue is at HighWater.
+// p sent or queued, so all of p may be offered again (one larger than the
+// cap itself never fits: write it from a goroutine, or raise the
+// watermarks); a Write from any other goroutine waits while the queue is at
+// HighWater.
 func (s *Session) Write(p []byte) (int, error) {
 	if err := s.check(); err != nil {
 		return 0, err
