@@ -121,11 +121,12 @@ func (s *Server) AcceptSession() (*Session, error) {
 }
 
 // Accept is AcceptSession for net.Listener: after Close it returns an error
-// matching net.ErrClosed, which net/http's Serve takes as the end.
+// matching net.ErrClosed, which net/http's Serve takes as the end; a nil
+// server gives ErrClosed.
 func (s *Server) Accept() (net.Conn, error) {
 	c, err := s.AcceptSession()
 	if err != nil {
-		if s.closed.Load() && errors.Is(err, ErrCancelled) {
+		if s != nil && s.closed.Load() && errors.Is(err, ErrCancelled) {
 			err = ErrClosed
 		}
 		return nil, err
@@ -181,8 +182,15 @@ func (s *Server) Close() error {
 	return err
 }
 
-// Addr returns the socket path (net.Listener).
-func (s *Server) Addr() net.Addr { return s.addr }
+// Addr returns the socket path (net.Listener). A closed
+// server keeps its address, as a closed net.UnixListener does. A nil server
+// has none and returns nil, as a nil Session's LocalAddr does.
+func (s *Server) Addr() net.Addr {
+	if s == nil {
+		return nil
+	}
+	return s.addr
+}
 
 // SetAccessMode sets the socket file's permission bits to mode & 0777
 // (RTLocalIpcServerSetAccessMode). Clients already connected are not
