@@ -15,6 +15,7 @@ import (
 
 	"github.com/localipc/localipc"
 	"github.com/localipc/localipc/internal/ipcerr"
+	"github.com/localipc/localipc/reactor"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -153,14 +154,21 @@ func TestServerCloseRemovesOnlyItsOwnFile(t *testing.T) {
 	b, err := localipc.Listen(name, 0)
 	require.NoError(t, err, "Listen after A's file was removed")
 	t.Cleanup(func() { b.Close() })
-	bIno := statT(t, path).Ino
+	closeSparesTheNewcomer(t, a, b, name)
+}
 
-	expect(t, a.Close(), nil, ipcerr.VINF_SUCCESS, "A.Close")
-	assert.Equal(t, bIno, statT(t, path).Ino, "B's file survives A.Close")
-
-	client, server := connect(t, b, name, 0)
-	exchange(t, client, server, "B after A.Close")
-	require.NoError(t, b.Close())
+// closeSparesTheNewcomer closes old, which has lost its name to newcomer,
+// and checks that newcomer's file is still there and serves; then that
+// newcomer's own Close removes it.
+func closeSparesTheNewcomer(t *testing.T, old, newcomer *localipc.Server, name string) {
+	t.Helper()
+	path := newcomer.Addr().String()
+	ino := statT(t, path).Ino
+	expect(t, old.Close(), nil, ipcerr.VINF_SUCCESS, "the old server's Close")
+	assert.Equal(t, ino, statT(t, path).Ino, "the newcomer's file survives the old Close")
+	client, server := connect(t, newcomer, name, 0)
+	exchange(t, client, server, "the newcomer after the old Close")
+	require.NoError(t, newcomer.Close())
 	requireGone(t, path)
 }
 
@@ -189,6 +197,55 @@ func TestSecurityDescriptorIsWindowsOnly(t *testing.T) {
 			require.NoError(t, perr)
 			_, serr := os.Lstat(path)
 			assert.ErrorIs(t, serr, os.ErrNotExist, "no socket file was made")
+		})
+	}
+}
+
+// TestServeCloseAfterItsListenerClosedSparesTheNewcomer: Cancel and the
+// reactor's Close close a Serve server's listening socket on its loop,
+// without Close. If that left the file, it would be stale: a new server on
+// the name unlinks it and binds its own, which may get the freed inode
+// number (ext4 and tmpfs reuse it at once, as here), and the old server's
+// Close, checking that number, would remove the newcomer's file. So the
+// name goes with the socket, and the old Close removes nothing.
+func TestServeCloseAfterItsListenerClosedSparesTheNewcomer(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// stop closes old's listener without Close, and returns once its
+		// loop has done so.
+		stop func(t *testing.T, r *reactor.Reactor, old *localipc.Server)
+	}{
+		{"Cancel", func(t *testing.T, r *reactor.Reactor, old *localipc.Server) {
+			require.NoError(t, old.Cancel())
+			// Cancel posted the close to the one loop, which runs its tasks
+			// in order.
+			require.NoError(t, r.Loops()[0].Call(func() {}))
+		}},
+		{"reactor Close", func(t *testing.T, r *reactor.Reactor, _ *localipc.Server) {
+			require.NoError(t, r.Close()) // returns once the Shutdown events ran
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			noFDLeak(t)
+			skipWithoutCallbackFace(t)
+			r, err := reactor.New(reactor.WithLoops(1))
+			require.NoError(t, err)
+			t.Cleanup(func() { r.Close() })
+			name := uniqueName(t)
+			old, err := localipc.Serve(name, 0, &funcHandler{}, localipc.WithReactor(r))
+			require.NoError(t, err)
+			path := old.Addr().String()
+			oldIno := statT(t, path).Ino
+
+			tc.stop(t, r, old)
+			_, err = os.Lstat(path)
+			assert.ErrorIs(t, err, os.ErrNotExist, "the name went with the listening socket")
+
+			newcomer, err := localipc.Listen(name, 0)
+			require.NoError(t, err, "Listen on the name of a server whose listener is closed")
+			t.Cleanup(func() { newcomer.Close() })
+			t.Logf("inode %d, the newcomer's %d", oldIno, statT(t, path).Ino)
+			closeSparesTheNewcomer(t, old, newcomer, name)
 		})
 	}
 }

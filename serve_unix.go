@@ -3,6 +3,8 @@
 package localipc
 
 import (
+	"sync"
+
 	"github.com/localipc/localipc/internal/sock"
 	"github.com/localipc/localipc/reactor"
 	"golang.org/x/sys/unix"
@@ -11,9 +13,30 @@ import (
 // listener is a Serve server's listening socket on its loop (Unix): it is
 // registered there, and every readable edge accepts what is queued.
 type listener struct {
-	fd      int // -1 once closed
+	fd      int // loop-owned; -1 once closed
 	reg     reactor.Registration
 	backoff *reactor.Timer
+
+	// mu makes the name's removal one step, taken by whoever comes first:
+	// Close on its goroutine, or closeListener on the loop (Cancel, the
+	// reactor's Shutdown), which takes it before it closes fd.
+	mu         sync.Mutex
+	released   bool
+	releaseErr error // what the removal said, for Close
+}
+
+// release removes the socket file if it is still ours, once; any goroutine.
+// Later calls return what the first said. closeListener runs it before it
+// closes fd, and a call that comes after must do nothing: with fd closed,
+// the inode check could pass on a newcomer's file (endpoint.release).
+func (a *acceptor) release() error {
+	a.listener.mu.Lock()
+	defer a.listener.mu.Unlock()
+	if !a.released {
+		a.released = true
+		a.releaseErr = a.srv.endpoint.release()
+	}
+	return a.releaseErr
 }
 
 // start registers the listening socket on the acceptor's loop, or, if that
@@ -25,7 +48,7 @@ func (a *acceptor) start() error {
 		regErr = err
 	}
 	if regErr != nil {
-		a.srv.endpoint.release()
+		a.release()
 		sock.Close(a.fd)
 		return regErr
 	}
@@ -66,11 +89,14 @@ func (a *acceptor) acceptAll() {
 	}
 }
 
-// closeListener closes the listening socket, on the loop.
+// closeListener removes the name and closes the listening socket, on the
+// loop. Cancel and the reactor's Shutdown come here without Close: the name
+// goes now, while fd still holds our inode (see release).
 func (a *acceptor) closeListener() {
 	if a.fd < 0 {
 		return
 	}
+	a.release()
 	if a.backoff != nil {
 		a.backoff.Stop()
 		a.backoff = nil

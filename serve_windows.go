@@ -188,6 +188,10 @@ func (a *acceptor) take(h uintptr, l *reactor.Loop) {
 	a.adopt(h, l, true)
 }
 
+// release: a pipe name goes with its last instance, which closeListener
+// closes; there is no file to remove.
+func (a *acceptor) release() error { return nil }
+
 // closeListener closes every instance, from any goroutine (see listener):
 // the handle now, its registration once its loop has the aborted connect
 // back (at once on this goroutine's own loop). A client connected to an

@@ -137,7 +137,11 @@ func (s *Server) Accept() (net.Conn, error) {
 // Cancel wakes a pending AcceptSession with ErrCancelled, and makes every
 // later one fail the same way (RTLocalIpcServerCancel; sticky, as in IPRT:
 // a cancelled server is good only for Close). Sessions already accepted are
-// not affected. A nil or closed server gives ErrClosed.
+// not affected. A Serve server, which has no AcceptSession to wake, stops
+// accepting: its loop closes the listening socket and removes the name
+// first, since a socket file left behind would be stale, and Close, which
+// would remove it later, could by then meet a new server's file under our
+// inode number. A nil or closed server gives ErrClosed.
 func (s *Server) Cancel() error {
 	if s == nil || s.closed.Load() {
 		return ErrClosed
@@ -171,11 +175,15 @@ func (s *Server) Close() error {
 		return ErrClosed
 	}
 	s.cancel()
-	err := s.endpoint.release()
 	if s.ev != nil {
+		// The loop's closeListener may have removed the name already (for
+		// Cancel, or the reactor's Shutdown) and closed the socket: then the
+		// file there is not ours even if its inode number says so.
+		err := s.ev.release()
 		s.ev.waitStopped() // at once on the loop: cancel closed it there
 		return err
 	}
+	err := s.endpoint.release() // before the close: see endpoint.release
 	if cerr := s.endpoint.close(); err == nil {
 		err = cerr
 	}

@@ -48,8 +48,10 @@ func listen(path string, flags Flags, o *options, parkable bool) (endpoint, erro
 	if !parkable {
 		return e, nil
 	}
-	if e.f, e.rc, err = sock.OpenPolled(uintptr(fd), path); err != nil {
-		sock.Unlink(path, ino)
+	e.f = os.NewFile(uintptr(fd), path)
+	if e.rc, err = sock.PolledConn(e.f); err != nil {
+		e.release() // before the close (see release)
+		e.f.Close()
 		return endpoint{}, err
 	}
 	return e, nil
@@ -76,10 +78,12 @@ func (e *endpoint) accept() (h uintptr, woken bool, err error) {
 // interrupt wakes every AcceptSession parked on the listener.
 func (e *endpoint) interrupt() { session.Interrupt(e.f) }
 
-// release removes the socket file if it is still ours. It comes before the
-// socket is closed: once the fd is gone a new server may take the name, and
-// only the bound socket keeps our file's inode number from being reused, so
-// the inode check is what keeps us off the newcomer's file.
+// release removes the socket file if it is still ours. It must come before
+// the socket is closed, by whichever path closes it first: once the fd is
+// gone our file is stale, a new server on the name unlinks it and binds its
+// own, which may get our inode number (ext4 reuses a freed one at once), and
+// a release made then would pass the inode check and remove the newcomer's
+// file. Only the open socket keeps the number ours.
 func (e *endpoint) release() error { return sock.Unlink(e.path, e.ino) }
 
 // close closes a Listen server's socket; parked accepts wake first.
