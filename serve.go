@@ -131,17 +131,6 @@ func (a *acceptor) Gone(s *Session) {
 	}
 }
 
-// stop closes the listening socket on its loop; any goroutine. From the
-// loop itself (a handler closing its server) it closes it at once; if the
-// reactor is closing, its Shutdown event closes the socket.
-func (a *acceptor) stop() {
-	if a.loop.OnLoop() {
-		a.closeListener()
-		return
-	}
-	a.loop.Post(a.closeListener)
-}
-
 // markStopped tells waitStopped that the listening handle is closed.
 func (a *acceptor) markStopped() { a.stopOnce.Do(func() { close(a.stopped) }) }
 

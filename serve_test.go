@@ -581,3 +581,197 @@ func TestWithWaitModeUnknown(t *testing.T) {
 	assert.Nil(t, c)
 	assert.EqualError(t, err, "reactor: unknown wait mode 7")
 }
+
+// TestServerCloseOnALoopWaitsForNoOtherLoop: a handler on one loop closes a
+// server whose listener is on another loop, while a handler there closes a
+// server whose listener is on the first. Had Close waited for the listener's
+// loop, each loop would wait for the other for ever. The two handlers meet
+// before either closes, so that both loops are busy while the Closes run.
+// Close must come back with the name removed; each listening socket closes
+// when its loop comes round.
+func TestServerCloseOnALoopWaitsForNoOtherLoop(t *testing.T) {
+	skipWithoutCallbackFace(t)
+	for _, tc := range []struct {
+		name     string
+		reactors []int // the reactors, by their number of loops
+		bOn      int   // the reactor serving B
+		second   int   // which server, 0 for A or 1 for B, the second client dials
+	}{
+		// The reviewer's case. Least places by load, lowest index first: A's
+		// listener and its first session go on loop 0, which leaves loop 1
+		// the least loaded, for B's listener and then A's second session.
+		{"one reactor, two loops", []int{2}, 0, 0},
+		// Loops of two reactors could wait for each other just the same.
+		{"two reactors", []int{1, 1}, 1, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if runtime.GOOS == "windows" && len(tc.reactors) == 1 {
+				t.Skip("a Windows client lands on the pipe instance of any loop")
+			}
+			deadlocked := false
+			var rs []*reactor.Reactor
+			var loops []*reactor.Loop // every loop, of every reactor, in order
+			for _, n := range tc.reactors {
+				r, err := reactor.New(reactor.WithLoops(n))
+				skipWithoutReactor(t, err)
+				require.NoError(t, err)
+				t.Cleanup(func() {
+					if !deadlocked { // else it would wait for ever
+						r.Close()
+					}
+				})
+				rs = append(rs, r)
+				loops = append(loops, r.Loops()...)
+			}
+			loopOfCaller := func() int {
+				for i, l := range loops {
+					if l.OnLoop() {
+						return i
+					}
+				}
+				return -1
+			}
+			type closed struct {
+				loop int
+				err  error
+			}
+			opened := make(chan int, 4)
+			arrived := make(chan struct{}, 2)
+			done := make(chan closed, 2)
+			// The handlers meet twice: before they close, and after both
+			// Closes have returned, so that until then neither loop can
+			// accept.
+			met, bothClosed := make(chan struct{}), make(chan struct{})
+			wait := func(ch <-chan struct{}) bool {
+				select {
+				case <-ch:
+					return true
+				case <-time.After(10 * time.Second):
+					return false
+				}
+			}
+			var servers [2]*localipc.Server // written before met is closed
+			h := &funcHandler{
+				open: func(*localipc.Session) error { opened <- loopOfCaller(); return nil },
+				data: func(s *localipc.Session, b []byte) int {
+					arrived <- struct{}{}
+					if !wait(met) {
+						done <- closed{loopOfCaller(), errors.New("the other handler never came")}
+						return len(b)
+					}
+					done <- closed{loopOfCaller(), servers[b[0]].Close()}
+					wait(bothClosed)
+					return len(b)
+				},
+			}
+			var names [2]string
+			serveOn := func(i int, r *reactor.Reactor) {
+				names[i] = uniqueName(t)
+				var err error
+				servers[i], err = localipc.Serve(names[i], 0, h, localipc.WithReactor(r))
+				require.NoError(t, err)
+			}
+
+			serveOn(0, rs[0])
+			first := dial(t, names[0])
+			require.Equal(t, 0, within(t, opened, 10*time.Second, "the first OnOpen"), "the first session's loop")
+			serveOn(1, rs[tc.bOn])
+			if runtime.GOOS != "windows" { // a pipe server has instances on every loop
+				assert.Equal(t, 1, loops[1].Stats().Registered, "B's listener is alone on the second loop")
+			}
+			second := dial(t, names[tc.second])
+			require.Equal(t, 1, within(t, opened, 10*time.Second, "the second OnOpen"), "the second session's loop")
+
+			// The first session, on A's listener's loop, closes B; the
+			// second, on B's, closes A.
+			_, err := first.Write([]byte{1})
+			require.NoError(t, err)
+			_, err = second.Write([]byte{0})
+			require.NoError(t, err)
+			within(t, arrived, 10*time.Second, "a handler")
+			within(t, arrived, 10*time.Second, "the other handler")
+			// Clients that wait in the listeners' queues while the loops
+			// are busy: once Close has returned, none may be accepted,
+			// although the listening sockets are still open.
+			for _, name := range names {
+				dial(t, name)
+			}
+			close(met)
+			got := map[int]error{}
+			for range 2 {
+				select {
+				case c := <-done:
+					got[c.loop] = c.err
+				case <-time.After(10 * time.Second):
+					deadlocked = true
+					require.FailNow(t, "Server.Close from a handler never returned: the two loops wait for each other")
+				}
+			}
+			assert.Equal(t, map[int]error{0: nil, 1: nil}, got, "Close's error, by the loop it ran on")
+			// The loops are still busy: Close itself removed the names.
+			for i, name := range names {
+				_, err := localipc.Dial(name, 0)
+				expect(t, err, localipc.ErrNotFound, ipcerr.VERR_FILE_NOT_FOUND, fmt.Sprintf("Dial server %d after its Close", i))
+			}
+			close(bothClosed)
+			// Twice round the loops: the posted closes have run, and so has
+			// any session one loop could still have handed to the other.
+			for range 2 {
+				for i, l := range loops {
+					require.NoError(t, l.Call(func() {}), "loop %d", i)
+				}
+			}
+			assert.Empty(t, opened, "no client is accepted after Close returned")
+			if runtime.GOOS != "windows" { // a pipe instance is unregistered when its aborted connect comes back
+				for i, l := range loops {
+					assert.Equal(t, 1, l.Stats().Registered, "loop %d keeps its session, not a listener", i)
+				}
+			}
+		})
+	}
+}
+
+// TestServerCloseOffTheLoopsWaitsForTheListener: Close from a goroutine
+// that is no loop's returns only once the listening socket is closed, which
+// on Unix its loop does: while that loop is busy in a handler, Close has
+// removed the name but not returned. Windows closes a server's pipe
+// instances on the calling goroutine and waits for no loop.
+func TestServerCloseOffTheLoopsWaitsForTheListener(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows closes the pipe instances without their loops")
+	}
+	noFDLeak(t)
+	skipWithoutCallbackFace(t)
+	r, err := reactor.New(reactor.WithLoops(1))
+	skipWithoutReactor(t, err)
+	require.NoError(t, err)
+	t.Cleanup(func() { r.Close() })
+	arrived, unblock := make(chan struct{}, 1), make(chan struct{})
+	h := &funcHandler{data: func(_ *localipc.Session, b []byte) int {
+		arrived <- struct{}{}
+		select {
+		case <-unblock:
+		case <-time.After(10 * time.Second):
+		}
+		return len(b)
+	}}
+	name := uniqueName(t)
+	srv, err := localipc.Serve(name, 0, h, localipc.WithReactor(r))
+	require.NoError(t, err)
+	c := dial(t, name)
+	_, err = c.Write([]byte{1})
+	require.NoError(t, err)
+	within(t, arrived, 10*time.Second, "OnData")
+
+	closed := async(srv.Close)
+	select {
+	case err := <-closed:
+		require.FailNow(t, "Close returned while the listener's loop was busy", "%v", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	_, err = localipc.Dial(name, 0)
+	expect(t, err, localipc.ErrNotFound, ipcerr.VERR_FILE_NOT_FOUND, "Dial while Close waits")
+	close(unblock)
+	expect(t, within(t, closed, 10*time.Second, "Close"), nil, ipcerr.VINF_SUCCESS, "Close")
+	assert.Equal(t, 1, serverRegistered(srv), "the listener is gone when Close returns; the session stays")
+}

@@ -3,6 +3,7 @@
 package localipc
 
 import (
+	"errors"
 	"sync"
 
 	"github.com/localipc/localipc/internal/sock"
@@ -19,9 +20,11 @@ type listener struct {
 
 	// mu makes the name's removal one step, taken by whoever comes first:
 	// Close on its goroutine, or closeListener on the loop (Cancel, the
-	// reactor's Shutdown), which takes it before it closes fd.
+	// reactor's Shutdown), which takes it before it closes fd. Each accept
+	// holds it too, so that none is made once Close has returned from
+	// another loop, which does not wait for the close.
 	mu         sync.Mutex
-	released   bool
+	released   bool  // the name is gone: accept no more
 	releaseErr error // what the removal said, for Close
 }
 
@@ -68,8 +71,10 @@ func (a *acceptor) OnEvents(ev reactor.Events) {
 // acceptAll takes every pending client; the registration is edge-triggered.
 func (a *acceptor) acceptAll() {
 	for a.fd >= 0 {
-		nfd, err := sock.Accept(a.fd)
+		nfd, err := a.accept()
 		switch err {
+		case errReleased:
+			return // closeListener is posted
 		case nil:
 			// acceptAll runs on the acceptor's loop.
 			l := a.r.Least()
@@ -87,6 +92,30 @@ func (a *acceptor) acceptAll() {
 			return
 		}
 	}
+}
+
+// errReleased says that Close has removed the name: no client is accepted.
+var errReleased = errors.New("the name is released")
+
+// accept takes one client, unless the name is gone; on the loop.
+func (a *acceptor) accept() (int, error) {
+	a.listener.mu.Lock()
+	defer a.listener.mu.Unlock()
+	if a.released {
+		return -1, errReleased
+	}
+	return sock.Accept(a.fd)
+}
+
+// stop closes the listening socket on its loop; any goroutine. From the
+// loop itself (a handler closing its server) it closes it at once; if the
+// reactor is closing, its Shutdown event closes the socket.
+func (a *acceptor) stop() {
+	if a.loop.OnLoop() {
+		a.closeListener()
+		return
+	}
+	a.loop.Post(a.closeListener)
 }
 
 // closeListener removes the name and closes the listening socket, on the

@@ -188,6 +188,10 @@ func (a *acceptor) take(h uintptr, l *reactor.Loop) {
 	a.adopt(h, l, true)
 }
 
+// stop closes every instance from the calling goroutine (closeListener),
+// which waits for no loop.
+func (a *acceptor) stop() { a.closeListener() }
+
 // release: a pipe name goes with its last instance, which closeListener
 // closes; there is no file to remove.
 func (a *acceptor) release() error { return nil }

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/localipc/localipc/internal/session"
+	"github.com/localipc/localipc/reactor"
 )
 
 // Session is one end of a connection: RTLocalIpcSession, and a net.Conn.
@@ -167,6 +168,16 @@ func (s *Server) cancel() {
 // pending AcceptSession returns ErrCancelled; sessions already accepted keep
 // working. Closing a nil server does nothing; a second Close returns
 // ErrClosed.
+//
+// Any goroutine, a Serve handler's too. On a reactor loop Close waits for no
+// other loop: a loop must not block, and two loops closing each other's
+// servers would wait for each other for ever. So a Serve server closed from
+// a loop other than its listener's has, when Close returns, its name removed
+// and accepts no client any more, but its listening socket closes when that
+// loop next runs, and a client accepted just before may still reach OnOpen
+// afterwards. From any other goroutine, or from the listener's own loop,
+// the socket is closed when Close returns. Shutdown, which waits, cannot run
+// on a loop.
 func (s *Server) Close() error {
 	if s == nil {
 		return nil
@@ -180,7 +191,11 @@ func (s *Server) Close() error {
 		// Cancel, or the reactor's Shutdown) and closed the socket: then the
 		// file there is not ours even if its inode number says so.
 		err := s.ev.release()
-		s.ev.waitStopped() // at once on the loop: cancel closed it there
+		if !reactor.OnAnyLoop() {
+			// On its own loop cancel has closed it already; on another
+			// loop waiting could deadlock (see above).
+			s.ev.waitStopped()
+		}
 		return err
 	}
 	err := s.endpoint.release() // before the close: see endpoint.release
