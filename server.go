@@ -173,11 +173,12 @@ func (s *Server) cancel() {
 // other loop: a loop must not block, and two loops closing each other's
 // servers would wait for each other for ever. So a Serve server closed from
 // a loop other than its listener's has, when Close returns, its name removed
-// and accepts no client any more, but its listening socket closes when that
-// loop next runs, and a client accepted just before may still reach OnOpen
-// afterwards. From any other goroutine, or from the listener's own loop,
-// the socket is closed when Close returns. Shutdown, which waits, cannot run
-// on a loop.
+// (a Windows pipe name lasts while sessions of it do, and a client finds it
+// busy) and accepts no client any more; but its listening socket closes when
+// that loop next runs, and a client accepted just before may still reach
+// OnOpen afterwards. From any other goroutine, or from the listener's own
+// loop, the socket is closed when Close returns. Shutdown, which waits,
+// cannot run on a loop.
 func (s *Server) Close() error {
 	if s == nil {
 		return nil
