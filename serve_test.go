@@ -773,14 +773,21 @@ func TestServerCloseOffTheLoopsWaitsForTheListener(t *testing.T) {
 	require.NoError(t, err)
 	within(t, arrived, 10*time.Second, "OnData")
 
+	// Close removes the name first and then waits for the busy loop to
+	// close the socket: once the name is gone, Close must still be waiting.
 	closed := async(srv.Close)
+	path, _ := localipc.Path(name, 0)
+	require.Eventually(t, func() bool {
+		_, err := os.Lstat(path)
+		return errors.Is(err, os.ErrNotExist)
+	}, 10*time.Second, time.Millisecond, "Close removes the name")
+	_, err = localipc.Dial(name, 0)
+	expect(t, err, localipc.ErrNotFound, ipcerr.VERR_FILE_NOT_FOUND, "Dial while Close waits")
 	select {
 	case err := <-closed:
 		require.FailNow(t, "Close returned while the listener's loop was busy", "%v", err)
-	case <-time.After(20 * time.Millisecond):
+	default:
 	}
-	_, err = localipc.Dial(name, 0)
-	expect(t, err, localipc.ErrNotFound, ipcerr.VERR_FILE_NOT_FOUND, "Dial while Close waits")
 	close(unblock)
 	expect(t, within(t, closed, 10*time.Second, "Close"), nil, ipcerr.VINF_SUCCESS, "Close")
 	assert.Equal(t, 1, serverRegistered(srv), "the listener is gone when Close returns; the session stays")
