@@ -6,6 +6,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/localipc/localipc/internal/ipcerr"
 	"github.com/localipc/localipc/internal/workload"
 	"github.com/stretchr/testify/require"
 )
@@ -107,5 +108,21 @@ func BenchmarkCallCost(b *testing.B) {
 			require.NoError(b, w.Close())
 			require.NoError(b, r.Close())
 		})
+	}
+}
+
+// BenchmarkReadNBOnNothing is a ReadNB on an empty socket: the read that
+// finds nothing, which the IPRT way of serving makes once a message more
+// than Read does (docs/design.md, the blocking face's WaitForData).
+//
+//	go test ./internal/session -run '^$' -bench ReadNBOnNothing -count 5
+func BenchmarkReadNBOnNothing(b *testing.B) {
+	_, s := pair(b)
+	buf := make([]byte, 64)
+	b.ReportAllocs()
+	for range b.N {
+		if _, err := s.ReadNB(buf); err != ipcerr.ErrTryAgain {
+			b.Fatal(err)
+		}
 	}
 }
