@@ -223,7 +223,7 @@ func lstatT(t *testing.T, path string) unix.Stat_t {
 // connections wait in its queue.
 func fillBacklog(t *testing.T, path string) (lfd, queued int) {
 	t.Helper()
-	lfd, ino, err := listen(path, ListenConfig{Group: -1}, 0, nil)
+	lfd, ino, err := listen(path, ListenConfig{Group: -1}, 0, listenHooks{})
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		unix.Close(lfd)

@@ -158,7 +158,7 @@ func TestListenModeAndGroup(t *testing.T) {
 }
 
 // A client without permission must be refused from the first moment the
-// socket can accept: the hook runs just before listen(2), when a connect
+// socket can accept, and right after bind: the hooks run there, when a connect
 // that passes the permission check gets ECONNREFUSED and one that fails it
 // gets EACCES. bind runs under umask 0, so without the chmod the file would
 // let anyone in.
@@ -166,14 +166,15 @@ func TestListenAccessInForceBeforeListen(t *testing.T) {
 	requireRoot(t)
 	exe := nobodyExe(t)
 	cases := []struct {
-		name          string
-		cfg           ListenConfig
-		before, after string
+		name                 string
+		cfg                  ListenConfig
+		bound, before, after string
 	}{
-		{"no change (control)", ListenConfig{Group: -1}, "ECONNREFUSED", "OK"},
-		{"owner only", ListenConfig{Mode: 0o600, Group: -1}, "EACCES", "EACCES"},
-		{"group granted", ListenConfig{Mode: 0o660, Group: nobody}, "ECONNREFUSED", "OK"},
-		{"other group", ListenConfig{Mode: 0o660, Group: 0}, "EACCES", "EACCES"},
+		{"no change (control)", ListenConfig{Group: -1}, "ECONNREFUSED", "ECONNREFUSED", "OK"},
+		{"owner only", ListenConfig{Mode: 0o600, Group: -1}, "EACCES", "EACCES", "EACCES"},
+		// Until the chown the file's group is root's: closed to nobody.
+		{"group granted", ListenConfig{Mode: 0o660, Group: nobody}, "EACCES", "ECONNREFUSED", "OK"},
+		{"other group", ListenConfig{Mode: 0o660, Group: 0}, "EACCES", "EACCES", "EACCES"},
 	}
 	old := unix.Umask(0)
 	defer unix.Umask(old)
@@ -181,13 +182,15 @@ func TestListenAccessInForceBeforeListen(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			checkFDs(t)
 			path := filepath.Join(publicDir(t), "s")
-			var before string
-			fd, ino, err := listen(path, tc.cfg, maxBacklog, func() {
-				before = connectAsNobody(t, exe, path)
+			var bound, before string
+			fd, ino, err := listen(path, tc.cfg, maxBacklog, listenHooks{
+				afterBind:    func() { bound = connectAsNobody(t, exe, path) },
+				beforeListen: func() { before = connectAsNobody(t, exe, path) },
 			})
 			require.NoError(t, err)
 			defer Unlink(path, ino)
 			defer unix.Close(fd)
+			assert.Equal(t, tc.bound, bound, "right after bind")
 			assert.Equal(t, tc.before, before, "before listen")
 			assert.Equal(t, tc.after, connectAsNobody(t, exe, path), "after Listen")
 		})
@@ -261,9 +264,9 @@ func TestListenLosesNameBeforeListen(t *testing.T) {
 		secondIno uint64
 		secondErr error
 	)
-	fd, _, err := listen(path, ListenConfig{Group: -1}, maxBacklog, func() {
+	fd, _, err := listen(path, ListenConfig{Group: -1}, maxBacklog, listenHooks{beforeListen: func() {
 		secondFD, secondIno, secondErr = Listen(path, ListenConfig{Group: -1})
-	})
+	}})
 	require.NoError(t, secondErr)
 	defer Unlink(path, secondIno)
 	defer unix.Close(secondFD)

@@ -22,13 +22,19 @@ const maxBacklog = math.MaxInt32
 // is replaced; a live server's socket, another user's socket or anything
 // that is not a socket fails with ipcerr.ErrAddressInUse and is left alone.
 func Listen(path string, cfg ListenConfig) (fd int, ino uint64, err error) {
-	return listen(path, cfg, maxBacklog, nil)
+	return listen(path, cfg, maxBacklog, listenHooks{})
 }
 
-// listen is Listen with the backlog and a hook run just before listen(2), for
-// tests that need a full queue or to look at the file before clients can
-// connect.
-func listen(path string, cfg ListenConfig, backlog int, beforeListen func()) (int, uint64, error) {
+// listenHooks run inside listen at the moments tests look at: right after
+// bind(2), when the file exists with the mode bind gave it, and just before
+// listen(2), when its mode and group are final but no client can connect.
+type listenHooks struct {
+	afterBind, beforeListen func()
+}
+
+// listen is Listen with the backlog and hooks, for tests that need a full
+// queue or to look at the file before clients can connect.
+func listen(path string, cfg ListenConfig, backlog int, hooks listenHooks) (int, uint64, error) {
 	fsPath, sa, err := sockAddr(path)
 	if err != nil {
 		return -1, 0, err
@@ -37,9 +43,23 @@ func listen(path string, cfg ListenConfig, backlog int, beforeListen func()) (in
 	if err != nil {
 		return -1, 0, ipcerr.OSError("socket", path, err)
 	}
+	// A client's connect checks the file's mode before it finds whether the
+	// socket listens: one that passed the check while the file still had
+	// bind's mode, and got there after listen(2), would be let in although
+	// the chmod below came first. Where bind takes the file's mode from the
+	// socket, the file is never more open than asked.
+	if cfg.Mode != 0 {
+		if err := modeBeforeBind(fd, cfg.Mode); err != nil {
+			unix.Close(fd)
+			return -1, 0, ipcerr.OSError("fchmod", path, err)
+		}
+	}
 	if err := bind(fd, path, fsPath, sa); err != nil {
 		unix.Close(fd)
 		return -1, 0, err
+	}
+	if hooks.afterBind != nil {
+		hooks.afterBind()
 	}
 	ino, err := inode(fsPath)
 	if err != nil {
@@ -65,8 +85,8 @@ func listen(path string, cfg ListenConfig, backlog int, beforeListen func()) (in
 			return fail(ipcerr.OSError("chmod", path, err))
 		}
 	}
-	if beforeListen != nil {
-		beforeListen()
+	if hooks.beforeListen != nil {
+		hooks.beforeListen()
 	}
 	if err := unix.Listen(fd, backlog); err != nil {
 		return fail(ipcerr.OSError("listen", path, err))
