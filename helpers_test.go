@@ -42,7 +42,7 @@ func TestMain(m *testing.M) {
 	// closed: start them first, so that their loops are not taken for leaks
 	// (any other reactor's still are). Where there is no reactor there are
 	// none.
-	for _, m := range []reactor.WaitMode{reactor.WaitNetpoll, reactor.WaitLocked, reactor.WaitBusy, reactor.WaitAdaptive} {
+	for _, m := range []reactor.WaitMode{reactor.WaitNetpoll, reactor.WaitLocked, reactor.WaitBusy, reactor.WaitAdaptive, reactor.WaitBlock} {
 		reactor.Shared(m)
 	}
 	goleak.VerifyTestMain(m, goleak.IgnoreCurrent())

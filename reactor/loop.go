@@ -72,6 +72,13 @@ type Loop struct {
 	// lastBatch is how many events the last wait returned: WaitAdaptive
 	// spins only after exactly one. Loop goroutine only.
 	lastBatch int
+	// watchCPU is set on a WaitBusy loop of a process that had one P when
+	// the loop started: its spins time their yields (noteSharing).
+	// sharedSpins counts the spins in a row whose event came during a
+	// yield that ran another thread of this CPU; blockWaits is how many of
+	// the next waits block instead of spinning. Loop goroutine only.
+	watchCPU                bool
+	sharedSpins, blockWaits int
 
 	attachOnce sync.Once
 	attachment any // the layer above's, see Attachment
@@ -155,6 +162,7 @@ func newLoop(id int, cfg *config) (*Loop, error) {
 		armed:  p.keepsArmed(),
 		events: make([]event, maxEvents),
 	}
+	l.watchCPU = l.mode == WaitBusy && runtime.GOMAXPROCS(0) == 1
 	l.ww, _ = p.(writeWatcher)
 	if p.reportsHandles() {
 		l.byHandle = make(map[uintptr]uint32)
@@ -520,6 +528,9 @@ func (l *Loop) wait() int {
 			}
 		}
 		n, _ = l.poller.wait(l.events, msec(timeout))
+	case l.mode == WaitBusy && l.blockWaits > 0:
+		l.blockWaits--
+		n = l.block(deadline, timeout)
 	case l.mode == WaitBusy:
 		n = l.spin(deadline, true)
 		if n > 0 {
@@ -534,6 +545,8 @@ func (l *Loop) wait() int {
 			timeout = max(time.Until(deadline), 0)
 		}
 		n, _ = l.poller.wait(l.events, msec(timeout))
+	case l.mode == WaitBlock:
+		n = l.block(deadline, timeout)
 	case l.parker != nil:
 		n = l.parker.park(deadline)
 	default:
@@ -548,6 +561,23 @@ func (l *Loop) wait() int {
 	return n
 }
 
+// block polls once and, if that finds nothing, passes once through the
+// scheduler and blocks in the poller's wait until deadline (a zero one:
+// until an event). The pass through the scheduler comes before the block,
+// not after a poll that finds nothing again: the goroutines it runs may post
+// to the loop, and their wake-up ends the block at once.
+func (l *Loop) block(deadline time.Time, timeout time.Duration) int {
+	if n, _ := l.poller.wait(l.events, 0); n > 0 {
+		return n
+	}
+	runtime.Gosched()
+	if !deadline.IsZero() {
+		timeout = max(time.Until(deadline), 0)
+	}
+	n, _ := l.poller.wait(l.events, msec(timeout))
+	return n
+}
+
 // spin polls without blocking up to busySpins times, or until deadline (a
 // zero one never passes), yielding between polls: with toGoroutines, first
 // to the goroutines of this process, which the last handlers may have woken
@@ -555,6 +585,10 @@ func (l *Loop) wait() int {
 // threads of this CPU, which may be the peer that is about to answer.
 func (l *Loop) spin(deadline time.Time, toGoroutines bool) int {
 	n, _ := l.poller.wait(l.events, 0)
+	if n > 0 {
+		return n
+	}
+	switched := false
 	for i := 0; i < busySpins && n == 0; i++ {
 		if !deadline.IsZero() && !time.Now().Before(deadline) {
 			return 0
@@ -562,11 +596,54 @@ func (l *Loop) spin(deadline time.Time, toGoroutines bool) int {
 		if toGoroutines {
 			runtime.Gosched()
 		}
-		osYield()
+		if l.watchCPU {
+			start := time.Now()
+			osYield()
+			switched = time.Since(start) > switchedYield
+		} else {
+			osYield()
+		}
 		n, _ = l.poller.wait(l.events, 0)
+	}
+	if l.watchCPU && n > 0 {
+		l.noteSharing(switched)
 	}
 	return n
 }
+
+// noteSharing learns, from a spin that found an event after at least one
+// yield, whether the peer shares the loop's CPU: then the event came during
+// a yield that ran another thread. Spinning is no use to such a peer, which
+// can only answer while the loop is off the CPU, and it costs: under Linux's
+// scheduler (EEVDF) each sched_yield moves the loop's deadline back, and the
+// peer then preempts the loop at each of its own wake-ups, one more switch
+// there and back per round trip (docs/design.md). After sharedToBlock such
+// spins in a row the loop blocks for its next blockedWaits waits, as
+// WaitBlock does, and then spins again to look. A spin whose event came
+// during a quick yield, as from a peer on another CPU, starts the count
+// over.
+func (l *Loop) noteSharing(switched bool) {
+	if !switched {
+		l.sharedSpins = 0
+		return
+	}
+	if l.sharedSpins++; l.sharedSpins >= sharedToBlock {
+		l.sharedSpins, l.blockWaits = 0, blockedWaits
+	}
+}
+
+const (
+	// switchedYield is how long a yield takes that ran another thread:
+	// alone on its CPU a sched_yield returned in 0.3 µs here (p99 0.4 µs,
+	// p99.9 2 µs), and one that lets a client read, write and read again
+	// takes several.
+	switchedYield = 1500 * time.Nanosecond
+	// Four in a row, so that a few slow yields (the p99.9, a burst of
+	// another thread) do not stop the spin of a loop whose peer is on
+	// another CPU; then the spin looks again after 1,024 waits.
+	sharedToBlock = 4
+	blockedWaits  = 1024
+)
 
 // pollNow collects the ready events without waiting.
 func (l *Loop) pollNow() int {

@@ -2,6 +2,7 @@ package reactor
 
 import (
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -525,5 +526,32 @@ func TestAdaptiveSpinEndsWhenATimerFallsDue(t *testing.T) {
 	assert.Less(t, len(polls), busySpins, "the spin ran on past the timer: %v", waits)
 	for _, w := range polls {
 		assert.Zero(t, w, "a poll of the spin or the one that fires the timer: %v", waits)
+	}
+}
+
+// A WaitBusy loop that watches its CPU blocks for blockedWaits waits after
+// sharedToBlock spins in a row whose event came during a slow yield, and a
+// spin answered during a quick yield starts the count over.
+func TestNoteSharing(t *testing.T) {
+	slow := func(n int) []bool { return slices.Repeat([]bool{true}, n) }
+	for _, tc := range []struct {
+		name     string
+		switched []bool
+		blocks   int
+	}{
+		{"none", nil, 0},
+		{"one short of the count", slow(sharedToBlock - 1), 0},
+		{"the count", slow(sharedToBlock), blockedWaits},
+		{"broken by a quick one", slices.Concat(slow(sharedToBlock-1), []bool{false}, slow(sharedToBlock-1)), 0},
+		{"quick ones only", []bool{false, false, false, false, false}, 0},
+		{"quick, then the count", slices.Concat([]bool{false}, slow(sharedToBlock)), blockedWaits},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := &Loop{mode: WaitBusy, watchCPU: true}
+			for _, sw := range tc.switched {
+				l.noteSharing(sw)
+			}
+			assert.Equal(t, tc.blocks, l.blockWaits)
+		})
 	}
 }

@@ -48,7 +48,12 @@ const (
 	// to the process's goroutines and then to the CPU's other threads, and
 	// only then parks as WaitNetpoll does (or blocks in the kernel where the
 	// queue is not pollable). A peer that answers within tens of
-	// microseconds finds the loop awake; an idle loop parks.
+	// microseconds finds the loop awake; an idle loop parks. In a process
+	// that has one P when the loop starts, the loop times its yields: when
+	// four spins in a row found their event during a yield that ran
+	// another thread (a peer on the loop's own CPU, which only answers
+	// while the loop is off it), the next 1,024 waits block as WaitBlock's
+	// do, and the spin then looks again.
 	WaitBusy
 	// WaitAdaptive locks the loop to an OS thread, as WaitLocked does, and
 	// waits according to its last wait. After one event other than a
@@ -68,6 +73,21 @@ const (
 	// elsewhere the spin is bare polls. The default on Linux, where it was
 	// measured.
 	WaitAdaptive
+	// WaitBlock polls once and, if that finds nothing, passes once through
+	// the Go scheduler, so that the goroutines the last handlers woke run
+	// first, and then blocks in the kernel queue's wait on an unlocked
+	// thread, as gnet's loops do. It neither spins nor yields the CPU: on a
+	// machine where the clients share the loop's one CPU it is the fastest
+	// mode (under Linux's EEVDF scheduler a sched_yield moves the loop's
+	// deadline back, and the client then preempts the loop at each of its
+	// wake-ups), and it spends no CPU on polls, which counts where a CPU
+	// quota does. Where a client answers from another CPU, WaitBusy's spin
+	// is awake when the answer comes and this mode is not: about a third of
+	// WaitBusy's round trips with one P there. While the loop blocks its P
+	// stays with the blocked thread until the runtime's monitor takes it
+	// (20 µs to 10 ms), and with one P a goroutine made ready by a timer or
+	// the netpoller waits that long. docs/design.md has the figures.
+	WaitBlock
 )
 
 func (m WaitMode) String() string {
@@ -80,12 +100,14 @@ func (m WaitMode) String() string {
 		return "busy"
 	case WaitAdaptive:
 		return "adaptive"
+	case WaitBlock:
+		return "block"
 	}
 	return "unknown"
 }
 
 // waitModes is how many wait modes there are: the valid ones are below it.
-const waitModes = 4
+const waitModes = 5
 
 // defaultLoops is how many loops New starts without WithLoops: one per
 // GOMAXPROCS, except that WaitAdaptive's loops, each holding a thread, take
@@ -216,8 +238,9 @@ var defaultMode struct {
 // defaultWaitMode is DefaultWaitMode, except that a process of one P gets
 // WaitBusy instead of WaitAdaptive. WaitAdaptive's spin yields the CPU but
 // keeps the P, so with one P every other goroutine of the process waits it
-// out; and with the client on the server's CPU (W1 pinned, where Go sets
-// GOMAXPROCS 1) WaitBusy was the faster: docs/design.md.
+// out; and with one P WaitBusy was the fastest mode where the client
+// answers from another CPU, and second to WaitBlock where it shares the
+// server's: docs/design.md.
 func defaultWaitMode() WaitMode {
 	if DefaultWaitMode == WaitAdaptive && runtime.GOMAXPROCS(0) == 1 {
 		return WaitBusy

@@ -21,7 +21,7 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-var allModes = []WaitMode{WaitNetpoll, WaitLocked, WaitBusy, WaitAdaptive}
+var allModes = []WaitMode{WaitNetpoll, WaitLocked, WaitBusy, WaitAdaptive, WaitBlock}
 
 // newTestReactor starts a reactor that is closed when the test ends.
 func newTestReactor(t testing.TB, opts ...Option) *Reactor {
