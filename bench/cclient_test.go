@@ -27,18 +27,20 @@ func buildCClient(b *testing.B) string {
 }
 
 // placements are where W1 with the C client runs its two processes: left
-// to the scheduler, or both on CPU 0, where every wake-up of one is a
-// switch away from the other.
-var placements = []struct{ name, cpus string }{
-	{"spread", ""},
-	{"pinned", "0"},
+// to the scheduler; both on CPU 0, where every wake-up of one is a switch
+// away from the other; or the server alone on CPU 0 and the client on CPU
+// 1, where the server has one P and one CPU and its client is elsewhere.
+var placements = []struct{ name, server, client string }{
+	{"spread", "", ""},
+	{"pinned", "0", "0"},
+	{"apart", "0", "1"},
 }
 
 // cContenders are those W1 runs with the C client: the callback face (and
 // its wait-mode variants, when named) against the peers its target names.
 var cContenders = []string{
 	"localipc-callback", "localipc-callback-netpoll", "localipc-callback-locked", "localipc-callback-busy",
-	"localipc-callback-adaptive",
+	"localipc-callback-adaptive", "localipc-callback-block",
 	"net", "gnet", "nbio",
 }
 
@@ -50,8 +52,8 @@ func BenchmarkW1PingPongC(b *testing.B) {
 	dir := buildCClient(b)
 	for _, pl := range placements {
 		b.Run("cpus="+pl.name, func(b *testing.B) {
-			runEachOn(b, pl.cpus, contenders(cContenders...), false, func(srv *workload.ServerProc) (workload.Figures, error) {
-				return cPingPong(filepath.Join(dir, "pingpong"), pl.cpus, srv, p.Rounds)
+			runEachOn(b, pl.server, contenders(cContenders...), false, func(srv *workload.ServerProc) (workload.Figures, error) {
+				return cPingPong(filepath.Join(dir, "pingpong"), pl.client, srv, p.Rounds)
 			})
 		})
 	}

@@ -25,6 +25,7 @@ func Builtin() []Contender {
 		{Name: "localipc-callback-locked", Serve: serveLocalipcCallbackIn(reactor.WaitLocked), Optional: true},
 		{Name: "localipc-callback-busy", Serve: serveLocalipcCallbackIn(reactor.WaitBusy), Optional: true},
 		{Name: "localipc-callback-adaptive", Serve: serveLocalipcCallbackIn(reactor.WaitAdaptive), Optional: true},
+		{Name: "localipc-callback-block", Serve: serveLocalipcCallbackIn(reactor.WaitBlock), Optional: true},
 	}
 }
 

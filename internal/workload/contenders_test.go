@@ -40,5 +40,5 @@ func TestBuiltinHasOneVariantPerWaitMode(t *testing.T) {
 			optional = append(optional, c.Name)
 		}
 	}
-	assert.Equal(t, []string{"localipc-callback-netpoll", "localipc-callback-locked", "localipc-callback-busy", "localipc-callback-adaptive"}, optional)
+	assert.Equal(t, []string{"localipc-callback-netpoll", "localipc-callback-locked", "localipc-callback-busy", "localipc-callback-adaptive", "localipc-callback-block"}, optional)
 }
