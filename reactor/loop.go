@@ -72,8 +72,8 @@ type Loop struct {
 	// lastBatch is how many events the last wait returned: WaitAdaptive
 	// spins only after exactly one. Loop goroutine only.
 	lastBatch int
-	// watchCPU is set on a WaitBusy loop of a process that had one P when
-	// the loop started: its spins time their yields (noteSharing).
+	// watchCPU is set on Linux on a WaitBusy loop of a process that had one
+	// P when the loop started: its spins time their yields (noteSharing).
 	// sharedSpins counts the spins in a row whose event came during a
 	// yield that ran another thread of this CPU; blockWaits is how many of
 	// the next waits block instead of spinning. Loop goroutine only.
@@ -162,7 +162,7 @@ func newLoop(id int, cfg *config) (*Loop, error) {
 		armed:  p.keepsArmed(),
 		events: make([]event, maxEvents),
 	}
-	l.watchCPU = l.mode == WaitBusy && runtime.GOMAXPROCS(0) == 1
+	l.watchCPU = yieldsCPU && l.mode == WaitBusy && runtime.GOMAXPROCS(0) == 1
 	l.ww, _ = p.(writeWatcher)
 	if p.reportsHandles() {
 		l.byHandle = make(map[uintptr]uint32)
