@@ -479,7 +479,7 @@ func (l *Loop) run() {
 	l.gid.Store(id)
 	loopGoroutines.Store(id, l)
 	defer loopGoroutines.Delete(id)
-	if l.mode == WaitLocked || l.mode == WaitAdaptive {
+	if l.mode == WaitLocked {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
 	}

@@ -56,23 +56,27 @@ const (
 	// while the loop is off it), the next 1,024 waits block as WaitBlock's
 	// do, and the spin then looks again.
 	WaitBusy
-	// WaitAdaptive locks the loop to an OS thread, as WaitLocked does, and
-	// waits according to its last wait. After one event other than a
-	// wake-up (a session whose peer is about to answer) it polls up to 64
-	// times, yielding the CPU to its other threads in between but never the
-	// thread to the Go scheduler: on a locked thread runtime.Gosched hands
-	// the thread off and back, two switches per poll. After a batch of
-	// several events, after an empty wait, or once the polls are spent, it
-	// blocks in epoll_wait: a loop that serves many sessions then gathers
-	// their events into large batches instead of picking them up one poll
-	// at a time. A goroutine that a handler wakes waits on the loop's P
-	// until another P's thread steals it or the spin ends (about ten times
-	// WaitBusy's hand-off in BenchmarkWake): a server whose handlers hand
-	// work to goroutines does better with WaitBusy, and so does one with
-	// GOMAXPROCS 1, where the loop holds the only P while it spins (New
-	// defaults to WaitBusy there). The yields are made on Linux only (osYield);
-	// elsewhere the spin is bare polls. The default on Linux, where it was
-	// measured.
+	// WaitAdaptive waits according to its last wait. After one event other
+	// than a wake-up (a session whose peer is about to answer) it polls up
+	// to 64 times, yielding the CPU to its other threads in between but not
+	// the P to the Go scheduler: runtime.Gosched wakes another thread of the
+	// process to look for work, and with a Go client in another process
+	// those threads cost about four futex calls and five context switches
+	// more per round trip, and nearly half the round trips. The thread is not
+	// locked: a locked spin kept a C client on a CPU of its own that went
+	// idle between requests, and on a VM such a CPU is slow to wake
+	// (docs/design.md). After a batch of several events, after an
+	// empty wait, or once the polls are spent, it blocks in epoll_wait on a
+	// thread it does not lock: a loop that serves many sessions then
+	// gathers their events into large batches instead of picking them up
+	// one poll at a time. A goroutine that a handler wakes waits on the
+	// loop's P until another P's thread steals it or the spin ends (about
+	// ten times WaitBusy's hand-off in BenchmarkWake): a server whose
+	// handlers hand work to goroutines does better with WaitBusy, and so
+	// does one with GOMAXPROCS 1, where the loop holds the only P while it
+	// spins (New defaults to WaitBusy there). The yields are made on Linux
+	// only (osYield); elsewhere the spin is bare polls. The default on
+	// Linux, where it was measured.
 	WaitAdaptive
 	// WaitBlock polls once and, if that finds nothing, passes once through
 	// the Go scheduler, so that the goroutines the last handlers woke run
@@ -111,10 +115,10 @@ func (m WaitMode) String() string {
 const waitModes = 5
 
 // defaultLoops is how many loops New starts without WithLoops: one per
-// GOMAXPROCS, except that WaitAdaptive's loops, each holding a thread, take
-// half of them (at least one). The clients of local IPC run on the same
-// machine, and the goroutines that handlers wake need a P that no loop
-// holds; measured in docs/design.md ("How a loop waits").
+// GOMAXPROCS, except that WaitAdaptive's loops, which hold their P while
+// they spin, take half of them (at least one). The clients of local IPC run
+// on the same machine, and the goroutines that handlers wake need a P that
+// no loop holds; measured in docs/design.md ("How a loop waits").
 func defaultLoops(m WaitMode) int {
 	n := runtime.GOMAXPROCS(0)
 	if m == WaitAdaptive {
