@@ -168,7 +168,8 @@ func newLoop(id int, cfg *config) (*Loop, error) {
 		l.byHandle = make(map[uintptr]uint32)
 	}
 	// A queue that Go's netpoller cannot wait on (a completion port) has its
-	// loop block in the poller's wait instead, on an unlocked thread.
+	// loop block in the poller's wait instead (on a locked thread only in
+	// WaitLocked).
 	if fd, ok := p.pollable(); ok && (l.mode == WaitNetpoll || l.mode == WaitBusy) {
 		if l.parker, err = newParker(fd, l.pollNow); err != nil {
 			p.close()

@@ -62,15 +62,17 @@ const (
 	// the P to the Go scheduler: runtime.Gosched wakes another thread of the
 	// process to look for work, and with a Go client in another process
 	// those threads cost about four futex calls and five context switches
-	// more per round trip, and nearly half the round trips. The thread is not
-	// locked: a locked spin kept a C client on a CPU of its own that went
-	// idle between requests, and on a VM such a CPU is slow to wake
-	// (docs/design.md). After a batch of several events, after an
-	// empty wait, or once the polls are spent, it blocks in epoll_wait on a
-	// thread it does not lock: a loop that serves many sessions then
+	// more per round trip, and nearly half the round trips. After a batch
+	// of several events, after an empty wait, or once the polls are spent,
+	// it blocks in epoll_wait: a loop that serves many sessions then
 	// gathers their events into large batches instead of picking them up
-	// one poll at a time. A goroutine that a handler wakes waits on the
-	// loop's P until another P's thread steals it or the spin ends (about
+	// one poll at a time. The loop does not lock its thread: on the KVM
+	// guest measured, which halts an idle CPU at once, a locked spin kept a
+	// C client on a CPU of its own that halted between requests, and each
+	// reply waited for it to wake (docs/design.md, where why the lock did
+	// that is left open). A goroutine that a handler wakes waits on the
+	// loop's P until another P's thread steals it, or until the spin ends
+	// and the runtime's monitor takes the P from the blocked loop (about
 	// ten times WaitBusy's hand-off in BenchmarkWake): a server whose
 	// handlers hand work to goroutines does better with WaitBusy, and so
 	// does one with GOMAXPROCS 1, where the loop holds the only P while it
@@ -118,7 +120,8 @@ const waitModes = 5
 // GOMAXPROCS, except that WaitAdaptive's loops, which hold their P while
 // they spin, take half of them (at least one). The clients of local IPC run
 // on the same machine, and the goroutines that handlers wake need a P that
-// no loop holds; measured in docs/design.md ("How a loop waits").
+// no loop holds; measured in docs/design.md ("How a loop waits"), with
+// locked loops then (the unlocked loop was not measured with two).
 func defaultLoops(m WaitMode) int {
 	n := runtime.GOMAXPROCS(0)
 	if m == WaitAdaptive {
