@@ -196,6 +196,11 @@ func TestDefaultWaitModeFollowsGOMAXPROCS(t *testing.T) {
 
 func TestDefaultReactorIsSharedAndCannotBeClosed(t *testing.T) {
 	stopShared(t, defaultWaitMode())
+	// Default fixes its mode on its first call in the process; with
+	// -cpu 1,2 that call would otherwise be the run's at the other
+	// GOMAXPROCS. No other test calls Default, and none runs in parallel.
+	defaultMode.once, defaultMode.m = sync.Once{}, 0
+	t.Cleanup(func() { defaultMode.once, defaultMode.m = sync.Once{}, 0 })
 	r1, err := Default()
 	require.NoError(t, err)
 	r2, err := Shared(defaultWaitMode())
