@@ -120,8 +120,7 @@ const waitModes = 5
 // GOMAXPROCS, except that WaitAdaptive's loops, which hold their P while
 // they spin, take half of them (at least one). The clients of local IPC run
 // on the same machine, and the goroutines that handlers wake need a P that
-// no loop holds; measured in docs/design.md ("How a loop waits"), with
-// locked loops then (the unlocked loop was not measured with two).
+// no loop holds; measured in docs/design.md ("How a loop waits").
 func defaultLoops(m WaitMode) int {
 	n := runtime.GOMAXPROCS(0)
 	if m == WaitAdaptive {
