@@ -223,6 +223,34 @@ func TestDefaultReactorIsSharedAndCannotBeClosed(t *testing.T) {
 	require.NoError(t, call(t, r1.Loops()[0], func() {}))
 }
 
+// Default's mode is the one New would choose at the GOMAXPROCS of its first
+// call: WaitBusy instead of WaitAdaptive with one P.
+func TestDefaultChoosesAtItsFirstCall(t *testing.T) {
+	oneP := DefaultWaitMode
+	if oneP == WaitAdaptive {
+		oneP = WaitBusy
+	}
+	for _, tc := range []struct {
+		procs int
+		want  WaitMode
+	}{
+		{1, oneP},
+		{2, DefaultWaitMode},
+	} {
+		t.Run(fmt.Sprintf("GOMAXPROCS=%d", tc.procs), func(t *testing.T) {
+			stopShared(t, tc.want)
+			defaultMode.once, defaultMode.m = sync.Once{}, 0
+			t.Cleanup(func() { defaultMode.once, defaultMode.m = sync.Once{}, 0 })
+			prev := runtime.GOMAXPROCS(tc.procs)
+			r, err := Default()
+			runtime.GOMAXPROCS(prev)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, r.WaitMode())
+			require.NoError(t, call(t, r.Loops()[0], func() {}))
+		})
+	}
+}
+
 func TestSharedReactorPerWaitMode(t *testing.T) {
 	for _, m := range allModes {
 		t.Run(m.String(), func(t *testing.T) {
