@@ -190,17 +190,28 @@ func TestDefaultWaitModeFollowsGOMAXPROCS(t *testing.T) {
 			require.NoError(t, err)
 			defer r.Close()
 			assert.Equal(t, tc.want, r.WaitMode())
+
+			stopShared(t, tc.want)
+			resetDefault(t)
+			d, err := Default()
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, d.WaitMode(), "Default's first call")
+			require.NoError(t, call(t, d.Loops()[0], func() {}))
 		})
 	}
 }
 
-func TestDefaultReactorIsSharedAndCannotBeClosed(t *testing.T) {
-	stopShared(t, defaultWaitMode())
-	// Default fixes its mode on its first call in the process; with
-	// -cpu 1,2 that call would otherwise be the run's at the other
-	// GOMAXPROCS. No other test calls Default, and none runs in parallel.
+// resetDefault lets the test make Default's first call in the process, and
+// its cleanup lets the next test make it again: -cpu 1,2 would otherwise fix
+// the mode at the other run's GOMAXPROCS. No test calls Default in parallel.
+func resetDefault(t *testing.T) {
 	defaultMode.once, defaultMode.m = sync.Once{}, 0
 	t.Cleanup(func() { defaultMode.once, defaultMode.m = sync.Once{}, 0 })
+}
+
+func TestDefaultReactorIsSharedAndCannotBeClosed(t *testing.T) {
+	stopShared(t, defaultWaitMode())
+	resetDefault(t)
 	r1, err := Default()
 	require.NoError(t, err)
 	r2, err := Shared(defaultWaitMode())
@@ -221,34 +232,6 @@ func TestDefaultReactorIsSharedAndCannotBeClosed(t *testing.T) {
 	}
 	assert.Len(t, r1.Loops(), loops)
 	require.NoError(t, call(t, r1.Loops()[0], func() {}))
-}
-
-// Default's mode is the one New would choose at the GOMAXPROCS of its first
-// call: WaitBusy instead of WaitAdaptive with one P.
-func TestDefaultChoosesAtItsFirstCall(t *testing.T) {
-	oneP := DefaultWaitMode
-	if oneP == WaitAdaptive {
-		oneP = WaitBusy
-	}
-	for _, tc := range []struct {
-		procs int
-		want  WaitMode
-	}{
-		{1, oneP},
-		{2, DefaultWaitMode},
-	} {
-		t.Run(fmt.Sprintf("GOMAXPROCS=%d", tc.procs), func(t *testing.T) {
-			stopShared(t, tc.want)
-			defaultMode.once, defaultMode.m = sync.Once{}, 0
-			t.Cleanup(func() { defaultMode.once, defaultMode.m = sync.Once{}, 0 })
-			prev := runtime.GOMAXPROCS(tc.procs)
-			r, err := Default()
-			runtime.GOMAXPROCS(prev)
-			require.NoError(t, err)
-			assert.Equal(t, tc.want, r.WaitMode())
-			require.NoError(t, call(t, r.Loops()[0], func() {}))
-		})
-	}
 }
 
 func TestSharedReactorPerWaitMode(t *testing.T) {
