@@ -34,6 +34,10 @@ var childWorkers = map[string]func(name string, flags localipc.Flags, inChild bo
 	"perf":       clientPerf,
 }
 
+// allWaitModes are the reactor's wait modes, each of which has a
+// process-wide reactor (reactor.Shared) that Serve and Dial can ask for.
+var allWaitModes = []reactor.WaitMode{reactor.WaitNetpoll, reactor.WaitLocked, reactor.WaitBusy, reactor.WaitAdaptive, reactor.WaitBlock}
+
 func TestMain(m *testing.M) {
 	if worker := os.Getenv(childEnv); worker != "" {
 		os.Exit(runChild(worker))
@@ -42,7 +46,7 @@ func TestMain(m *testing.M) {
 	// closed: start them first, so that their loops are not taken for leaks
 	// (any other reactor's still are). Where there is no reactor there are
 	// none.
-	for _, m := range []reactor.WaitMode{reactor.WaitNetpoll, reactor.WaitLocked, reactor.WaitBusy, reactor.WaitAdaptive, reactor.WaitBlock} {
+	for _, m := range allWaitModes {
 		reactor.Shared(m)
 	}
 	goleak.VerifyTestMain(m, goleak.IgnoreCurrent())

@@ -516,7 +516,7 @@ func serverRegistered(srv *localipc.Server) int {
 // reactor of the mode asked for, and a session served there echoes.
 func TestWithWaitMode(t *testing.T) {
 	skipWithoutCallbackFace(t)
-	for _, m := range []reactor.WaitMode{reactor.WaitNetpoll, reactor.WaitLocked, reactor.WaitBusy, reactor.WaitAdaptive, reactor.WaitBlock} {
+	for _, m := range allWaitModes {
 		t.Run(m.String(), func(t *testing.T) {
 			r, err := reactor.Shared(m)
 			skipWithoutReactor(t, err)

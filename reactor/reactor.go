@@ -50,11 +50,10 @@ const (
 	// queue is not pollable). A peer that answers within tens of
 	// microseconds finds the loop awake; an idle loop parks. On Linux, in a
 	// process that has one P when the loop starts, the loop times its
-	// yields: when
-	// four spins in a row found their event during a yield that ran
-	// another thread (a peer on the loop's own CPU, which only answers
-	// while the loop is off it), the next 1,024 waits block as WaitBlock's
-	// do, and the spin then looks again.
+	// yields: when four spins in a row found their event during a yield
+	// that ran another thread (a peer on the loop's own CPU, which only
+	// answers while the loop is off it), the next 1,024 waits block as
+	// WaitBlock's do, and the spin then looks again.
 	WaitBusy
 	// WaitAdaptive waits according to its last wait. After one event other
 	// than a wake-up (a session whose peer is about to answer) it polls up
