@@ -162,6 +162,8 @@ func TestRetainReleaseCounts(t *testing.T) {
 	require.NoError(t, s.Close())
 	_, err := s.Write([]byte("x"))
 	isErr(t, err, ipcerr.ErrCancelled, "Write by the other holder")
+	// As for the calls that Close woke: net.Conn code expects net.ErrClosed.
+	assert.ErrorIs(t, err, net.ErrClosed, "Write by the other holder")
 	isErr(t, s.Close(), ipcerr.ErrClosed, "a second Close drops nothing")
 	isErr(t, peer.WaitForData(0), ipcerr.ErrTimeout, "the descriptor is still open")
 	assert.EqualValues(t, 0, s.Release())

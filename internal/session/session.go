@@ -71,7 +71,7 @@ func (s *Session) check() error {
 		return ipcerr.ErrClosed
 	}
 	if s.cancelled.Load() {
-		return ipcerr.ErrCancelled
+		return s.cancelError()
 	}
 	return nil
 }
