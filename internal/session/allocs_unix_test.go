@@ -4,6 +4,7 @@ package session_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/localipc/localipc/internal/ipcerr"
 	"github.com/stretchr/testify/assert"
@@ -24,6 +25,17 @@ func TestBlockingCallsDoNotAllocate(t *testing.T) {
 		call func()
 	}{
 		{"Write then Read", func() {
+			_, werr := a.Write(msg)
+			n, rerr := b.Read(buf)
+			if werr != nil || rerr != nil || n != len(msg) {
+				t.Fatalf("write %v, read %d %v", werr, n, rerr)
+			}
+		}},
+		{"SetWriteDeadline, Write with a deadline, then Read", func() {
+			// net.Conn code often sets a deadline before each write.
+			if err := a.SetWriteDeadline(time.Now().Add(time.Minute)); err != nil {
+				t.Fatalf("SetWriteDeadline: %v", err)
+			}
 			_, werr := a.Write(msg)
 			n, rerr := b.Read(buf)
 			if werr != nil || rerr != nil || n != len(msg) {

@@ -3,7 +3,10 @@
 package session
 
 import (
+	"math"
 	"os"
+	"runtime"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -20,14 +23,28 @@ import (
 // its callback), which with thousands of sessions are two more cache misses
 // (docs/design.md, "The blocking face").
 type conn struct {
+	// The fields of every Read and Write first: with the session's and
+	// the reader's and writer's turns before them they fill the pair's
+	// first two cache lines (see New), and a message touches no other
+	// line of the session.
+
+	// A Write sends on the descriptor's number itself, without RawConn
+	// and its callback, two objects a message that net does not touch,
+	// and parks through RawConn only when the socket is full. sends then
+	// guards the number in os.File's stead: it counts the direct sends in
+	// flight, and close adds closingSends, after which none starts, and
+	// waits for the count to drain before it closes the descriptor.
+	fd            int
+	sends         atomic.Int32
+	writeDeadline atomic.Int64 // the user's, as clockStart's offset (writeDeadlineOf); 0: none
+
 	f  *os.File
 	rc syscall.RawConn
 
-	// Per-call state of the one writer and of ReadNB, kept here so that the
-	// RawConn callbacks are made once, not per call: a call allocates
-	// nothing. Writes go through RawConn for send(2)'s MSG_NOSIGNAL.
-	wbuf      []byte
-	wn        int
+	// Per-call state of a Write that parks and of ReadNB, kept here so
+	// that the RawConn callbacks are made once, not per call: a call
+	// allocates nothing.
+	wbuf      []byte // what is left to send
 	werr      error
 	writeFn   func(fd uintptr) bool
 	rbuf      []byte
@@ -36,12 +53,20 @@ type conn struct {
 	readNowFn func(fd uintptr) bool // never parks
 }
 
+// testHookSend, set by a test, runs in a direct send's guarded section,
+// just before the system call.
+var testHookSend func()
+
+// closingSends is added to conn.sends when close begins: a count below zero
+// refuses new direct sends.
+const closingSends = math.MinInt32 / 2
+
 func (c *conn) init(fd uintptr) error {
 	f, rc, err := sock.OpenPolled(fd, "localipc")
 	if err != nil {
 		return err
 	}
-	c.f, c.rc = f, rc
+	c.f, c.rc, c.fd = f, rc, int(fd)
 	c.readNowFn = c.readNowOnce
 	c.writeFn = c.writeOnce
 	return nil
@@ -67,8 +92,8 @@ func (c *conn) readNow(p []byte) (n int, perr, serr error) {
 }
 
 func (c *conn) writeOnce(fd uintptr) bool {
-	n, err := sock.SendAll(int(fd), c.wbuf[c.wn:])
-	c.wn += n
+	n, err := sock.SendAll(int(fd), c.wbuf)
+	c.wbuf = c.wbuf[n:]
 	if err == unix.EAGAIN {
 		return false
 	}
@@ -78,15 +103,56 @@ func (c *conn) writeOnce(fd uintptr) bool {
 
 // write sends all of p, parking while the socket is full; n is what went.
 func (c *conn) write(p []byte) (n int, perr, serr error) {
-	c.wbuf, c.wn, c.werr = p, 0, nil
+	// As net's Write, a deadline that has passed fails the call even when
+	// the socket has room.
+	if d := c.writeDeadline.Load(); d != 0 && time.Since(clockStart) >= time.Duration(d) {
+		return 0, os.ErrDeadlineExceeded, nil
+	}
+	if c.sends.Add(1) < 0 {
+		c.sends.Add(-1)
+		return 0, os.ErrClosed, nil
+	}
+	if testHookSend != nil {
+		testHookSend()
+	}
+	n, serr = sock.SendAll(c.fd, p)
+	// The count drops before the send can park: a parked send wakes when
+	// close closes the file, which close does only once the count has
+	// drained, so a send that parked holding it would never wake.
+	c.sends.Add(-1)
+	if serr != unix.EAGAIN {
+		return n, nil, serr
+	}
+	c.wbuf, c.werr = p[n:], nil
 	perr = c.rc.Write(c.writeFn)
-	n, serr = c.wn, c.werr
-	c.wbuf, c.wn, c.werr = nil, 0, nil
+	n, serr = len(p)-len(c.wbuf), c.werr
+	c.wbuf, c.werr = nil, nil
 	return n, perr, serr
 }
 
-func (c *conn) setReadDeadline(t time.Time) error  { return c.f.SetReadDeadline(t) }
-func (c *conn) setWriteDeadline(t time.Time) error { return c.f.SetWriteDeadline(t) }
+func (c *conn) setReadDeadline(t time.Time) error { return c.f.SetReadDeadline(t) }
+
+func (c *conn) setWriteDeadline(t time.Time) error {
+	c.writeDeadline.Store(writeDeadlineOf(t))
+	return c.f.SetWriteDeadline(t)
+}
+
+// clockStart is the origin of conn.writeDeadline: an offset from a time
+// with a monotonic reading compares as the runtime's deadlines do, and a
+// deadline kept as an int64 costs SetWriteDeadline no allocation.
+var clockStart = time.Now()
+
+// writeDeadlineOf is t as conn.writeDeadline keeps it: 0 for none, so a
+// deadline that falls on clockStart itself is kept a nanosecond earlier.
+func writeDeadlineOf(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	if d := int64(t.Sub(clockStart)); d != 0 {
+		return d
+	}
+	return -1
+}
 
 // interrupt wakes every call parked on the descriptor (see Interrupt).
 func (c *conn) interrupt() { Interrupt(c.f) }
@@ -105,5 +171,12 @@ func (c *conn) peerCred() (cred sock.Cred, perr, serr error) {
 func (c *conn) rawConn() syscall.RawConn { return c.rc }
 
 // close closes the descriptor once no call is inside a system call on it;
-// parked calls wake with an error.
-func (c *conn) close() error { return c.f.Close() }
+// parked calls wake with an error. A direct send in flight is one
+// non-blocking system call, so the wait for it is short.
+func (c *conn) close() error {
+	c.sends.Add(closingSends)
+	for c.sends.Load() != closingSends {
+		runtime.Gosched()
+	}
+	return c.f.Close()
+}

@@ -1,0 +1,146 @@
+//go:build unix
+
+package session_test
+
+import (
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/localipc/localipc/internal/ipcerr"
+	"github.com/localipc/localipc/internal/session"
+	"github.com/localipc/localipc/internal/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// fdOf is the number of the descriptor behind s.
+func fdOf(t testing.TB, s *session.Session) int {
+	t.Helper()
+	rc, err := s.SyscallConn()
+	require.NoError(t, err)
+	var fd int
+	require.NoError(t, rc.Control(func(f uintptr) { fd = int(f) }))
+	return fd
+}
+
+// A Write sends on the descriptor's number without os.File's guard (see
+// conn.sends): a Close in the middle of writes must not let one of them
+// send on the number once a new descriptor has it. Each round closes a
+// session under two writers, opens sockets that take the freed numbers, and
+// then finds nothing of the writers' in them.
+func TestCloseDuringWritesSendsNothingOnAReusedNumber(t *testing.T) {
+	noFDLeak(t)
+	reused := 0
+	for round := 0; round < 200; round++ {
+		s, peer := pair(t)
+		old := fdOf(t, s)
+		go func() { // keeps the socket from filling, so that writes go at once
+			buf := make([]byte, 64<<10)
+			for {
+				if _, err := peer.Read(buf); err != nil {
+					return
+				}
+			}
+		}()
+		var wg sync.WaitGroup
+		errs := make(chan error, 2)
+		for range 2 {
+			wg.Go(func() {
+				msg := []byte("stale bytes")
+				for {
+					if _, err := s.Write(msg); err != nil {
+						errs <- err
+						return
+					}
+				}
+			})
+		}
+		require.NoError(t, s.Close())
+		// The freed numbers go to new sockets at once, while the writers
+		// may still be running.
+		var fresh []*session.Session
+		for range 2 {
+			a, b := pair(t)
+			fresh = append(fresh, a, b)
+		}
+		wg.Wait()
+		for range 2 {
+			err := <-errs
+			assert.ErrorIs(t, err, ipcerr.ErrClosed, "a Write that Close ended")
+		}
+		buf := make([]byte, 64)
+		for _, f := range fresh {
+			if fdOf(t, f) == old {
+				reused++
+			}
+			n, err := f.ReadNB(buf)
+			require.Truef(t, errors.Is(err, ipcerr.ErrTryAgain), "round %d: a new socket holds %q (%v)", round, buf[:n], err)
+		}
+		require.NoError(t, peer.Close())
+		for _, f := range fresh {
+			require.NoError(t, f.Close())
+		}
+	}
+	// The test shows something only if the numbers were taken again.
+	assert.Greater(t, reused, 0, "no round reused the closed session's number")
+}
+
+// A Write that finds its deadline passed fails, as net's does, even when the
+// socket has room for it, and sends nothing; with the deadline cleared, it
+// goes.
+func TestAPassedWriteDeadlineFailsAWriteWithRoom(t *testing.T) {
+	noFDLeak(t)
+	s, peer := pair(t)
+	require.NoError(t, s.SetWriteDeadline(time.Now().Add(-time.Second)))
+	n, err := s.Write([]byte("late"))
+	assertDeadlineError(t, err, "Write")
+	assert.Zero(t, n)
+	_, err = peer.ReadNB(make([]byte, 8))
+	isErr(t, err, ipcerr.ErrTryAgain, "the peer got bytes of a failed Write")
+
+	require.NoError(t, s.SetWriteDeadline(time.Time{}))
+	n, err = s.Write([]byte("on time"))
+	require.NoError(t, err)
+	assert.Equal(t, 7, n)
+	got := make([]byte, 7)
+	require.NoError(t, peer.ReadFull(got))
+	assert.Equal(t, "on time", string(got))
+}
+
+// Close must wait for a direct send that is past its guard: were the
+// descriptor closed meanwhile, the send would go to whatever took the
+// number. The hook holds a Write inside its guarded section while Close
+// runs; Close may not return before the Write is let go, and the bytes
+// then reach the session's own peer.
+func TestCloseWaitsForASendInFlight(t *testing.T) {
+	noFDLeak(t)
+	s, peer := pair(t)
+	inside, release := make(chan struct{}), make(chan struct{})
+	defer session.SetSendHook(func() {
+		close(inside)
+		<-release
+	})()
+	wrote := make(chan error, 1)
+	go func() {
+		_, err := s.Write([]byte("in flight"))
+		wrote <- err
+	}()
+	testutil.Within(t, inside, wait, "the Write's send")
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close() }()
+	// Nothing can end the wait but the send: a Close that returned here
+	// would have freed the number under it.
+	select {
+	case err := <-closed:
+		t.Fatalf("Close returned (%v) while a send was in flight", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	require.NoError(t, testutil.Within(t, wrote, wait, "Write"))
+	require.NoError(t, testutil.Within(t, closed, wait, "Close"))
+	got := make([]byte, len("in flight"))
+	require.NoError(t, peer.ReadFull(got))
+	assert.Equal(t, "in flight", string(got))
+}
