@@ -56,8 +56,8 @@ func New(fd uintptr, addrs *Addrs) (*Session, error) {
 	// One allocation, the session's fields first: a Read and a Write touch
 	// the session's and then the blocking state's first fields, which are
 	// then adjoining, two cache lines on amd64 (the pair is 320 bytes on
-	// linux/amd64, a size class whose objects start on line boundaries; a
-	// field more would move it to 352, whose objects do not).
+	// linux/amd64, a size class whose objects start on line boundaries;
+	// past it, in the class of 352, they do not).
 	both := &struct {
 		Session
 		b blocking
@@ -354,7 +354,7 @@ func (b *blocking) setDeadline(s *Session, t time.Time, read, write bool) error 
 	b.dlMu.Lock()
 	defer b.dlMu.Unlock()
 	if s.cancelled.Load() {
-		return ipcerr.ErrCancelled
+		return s.cancelError()
 	}
 	if read {
 		b.readDeadline = t

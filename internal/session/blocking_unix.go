@@ -137,25 +137,33 @@ func (c *conn) setWriteDeadline(t time.Time) error {
 	return c.f.SetWriteDeadline(t)
 }
 
-// clockStart is the origin of conn.writeDeadline: an offset from a time
-// with a monotonic reading compares as the runtime's deadlines do, and a
-// deadline kept as an int64 costs SetWriteDeadline no allocation.
+// clockStart is the origin of conn.writeDeadline, which is kept as an int64
+// offset from it so that SetWriteDeadline allocates nothing.
 var clockStart = time.Now()
 
 // writeDeadlineOf is t as conn.writeDeadline keeps it: 0 for none, so a
 // deadline that falls on clockStart itself is kept a nanosecond earlier.
+// It is measured as the runtime measures its deadlines, from now by
+// time.Until, so that a t without a monotonic reading is not judged by a
+// wall clock that moved since clockStart.
 func writeDeadlineOf(t time.Time) int64 {
 	if t.IsZero() {
 		return 0
 	}
-	if d := int64(t.Sub(clockStart)); d != 0 {
+	if d := int64(time.Since(clockStart) + time.Until(t)); d != 0 {
 		return d
 	}
 	return -1
 }
 
-// interrupt wakes every call parked on the descriptor (see Interrupt).
-func (c *conn) interrupt() { Interrupt(c.f) }
+// interrupt wakes every call parked on the descriptor (see Interrupt), and
+// moves the direct send's deadline into the past too: a Write queued for
+// the writer's turn has passed its check of the sticky flag already, and
+// without it would send once the socket has room.
+func (c *conn) interrupt() {
+	c.writeDeadline.Store(math.MinInt64)
+	Interrupt(c.f)
+}
 
 func (c *conn) closeWrite() (perr, serr error) {
 	perr = c.rc.Control(func(fd uintptr) { serr = sock.ShutdownWrite(int(fd)) })
@@ -171,8 +179,10 @@ func (c *conn) peerCred() (cred sock.Cred, perr, serr error) {
 func (c *conn) rawConn() syscall.RawConn { return c.rc }
 
 // close closes the descriptor once no call is inside a system call on it;
-// parked calls wake with an error. A direct send in flight is one
-// non-blocking system call, so the wait for it is short.
+// parked calls wake with an error. The wait for a direct send in flight is
+// short: the descriptor is non-blocking, so SendAll returns once the socket
+// is full. (One made blocking through SyscallConn would make close wait
+// for its send, as it would make any Write block a thread.)
 func (c *conn) close() error {
 	c.sends.Add(closingSends)
 	for c.sends.Load() != closingSends {

@@ -65,11 +65,11 @@ func TestCloseDuringWritesSendsNothingOnAReusedNumber(t *testing.T) {
 			a, b := pair(t)
 			fresh = append(fresh, a, b)
 		}
-		wg.Wait()
 		for range 2 {
-			err := <-errs
+			err := testutil.Within(t, errs, wait, "a writer")
 			assert.ErrorIs(t, err, ipcerr.ErrClosed, "a Write that Close ended")
 		}
+		wg.Wait() // both have sent their error: returns at once
 		buf := make([]byte, 64)
 		for _, f := range fresh {
 			if fdOf(t, f) == old {
@@ -118,8 +118,12 @@ func TestCloseWaitsForASendInFlight(t *testing.T) {
 	noFDLeak(t)
 	s, peer := pair(t)
 	inside, release := make(chan struct{}), make(chan struct{})
+	var letGo sync.Once
+	// Also when the test fails: a send held in the hook holds Close.
+	t.Cleanup(func() { letGo.Do(func() { close(release) }) })
+	var entered sync.Once
 	defer session.SetSendHook(func() {
-		close(inside)
+		entered.Do(func() { close(inside) })
 		<-release
 	})()
 	wrote := make(chan error, 1)
@@ -137,7 +141,7 @@ func TestCloseWaitsForASendInFlight(t *testing.T) {
 		t.Fatalf("Close returned (%v) while a send was in flight", err)
 	case <-time.After(50 * time.Millisecond):
 	}
-	close(release)
+	letGo.Do(func() { close(release) })
 	require.NoError(t, testutil.Within(t, wrote, wait, "Write"))
 	require.NoError(t, testutil.Within(t, closed, wait, "Close"))
 	got := make([]byte, len("in flight"))

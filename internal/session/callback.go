@@ -511,7 +511,7 @@ func (c *evConn) usable() error {
 	case c.s.destroyed.Load() || c.h == noHandle:
 		return ipcerr.ErrClosed
 	case c.s.cancelled.Load():
-		return ipcerr.ErrCancelled
+		return c.s.cancelError()
 	case c.closing.Load():
 		return ipcerr.ErrClosed
 	}
@@ -650,7 +650,7 @@ func (c *evConn) flushWait() error {
 		case c.h == noHandle:
 			return ipcerr.ErrClosed
 		case c.s.cancelled.Load():
-			return ipcerr.ErrCancelled
+			return c.s.cancelError()
 		case reactor.OnAnyLoop():
 			return ipcerr.ErrTryAgain
 		}
