@@ -29,14 +29,14 @@ type conn struct {
 	// line of the session.
 
 	// A Write sends on the descriptor's number itself, without RawConn
-	// and its callback, two objects a message that net does not touch,
-	// and parks through RawConn only when the socket is full. sends then
+	// and its callback (two objects more per message than net's Write
+	// touches), and parks through RawConn only when the socket is full. sends then
 	// guards the number in os.File's stead: it counts the direct sends in
 	// flight, and close adds closingSends, after which none starts, and
 	// waits for the count to drain before it closes the descriptor.
 	fd            int
 	sends         atomic.Int32
-	writeDeadline atomic.Int64 // the user's, as clockStart's offset (writeDeadlineOf); 0: none
+	writeDeadline atomic.Int64 // the user's, as clockStart's offset (writeDeadlineOf); 0: none; MinInt64 once cancelled
 
 	f  *os.File
 	rc syscall.RawConn
@@ -150,7 +150,11 @@ func writeDeadlineOf(t time.Time) int64 {
 	if t.IsZero() {
 		return 0
 	}
-	if d := int64(time.Since(clockStart) + time.Until(t)); d != 0 {
+	since, until := time.Since(clockStart), time.Until(t)
+	if until > math.MaxInt64-since {
+		return math.MaxInt64 // beyond any clock, as the runtime clamps it
+	}
+	if d := int64(since + until); d != 0 {
 		return d
 	}
 	return -1
@@ -181,8 +185,9 @@ func (c *conn) rawConn() syscall.RawConn { return c.rc }
 // close closes the descriptor once no call is inside a system call on it;
 // parked calls wake with an error. The wait for a direct send in flight is
 // short: the descriptor is non-blocking, so SendAll returns once the socket
-// is full. (One made blocking through SyscallConn would make close wait
-// for its send, as it would make any Write block a thread.)
+// is full. (One made blocking through SyscallConn would keep close
+// spinning until its send returns, as it would make any Write block a
+// thread.)
 func (c *conn) close() error {
 	c.sends.Add(closingSends)
 	for c.sends.Load() != closingSends {

@@ -4,6 +4,7 @@ package session_test
 
 import (
 	"errors"
+	"math"
 	"sync"
 	"testing"
 	"time"
@@ -26,11 +27,14 @@ func fdOf(t testing.TB, s *session.Session) int {
 }
 
 // A Write sends on the descriptor's number without os.File's guard (see
-// conn.sends): a Close in the middle of writes must not let one of them
-// send on the number once a new descriptor has it. Each round closes a
-// session under two writers, opens sockets that take the freed numbers, and
-// then finds nothing of the writers' in them.
-func TestCloseDuringWritesSendsNothingOnAReusedNumber(t *testing.T) {
+// conn.sends): the last Release in the middle of writes, which unlike Close
+// does not cancel first, so that writes reach the guard, must not let one
+// of them send on the number once a new descriptor has it. Each round
+// releases a session under two writers, opens sockets that take the freed
+// numbers, and then finds nothing of the writers' in them. (A stress test:
+// TestCloseWaitsForASendInFlight and TestASendAfterCloseIsRefused pin the
+// two halves of the guard each.)
+func TestLastReleaseDuringWritesSendsNothingOnAReusedNumber(t *testing.T) {
 	noFDLeak(t)
 	reused := 0
 	for round := 0; round < 200; round++ {
@@ -57,7 +61,7 @@ func TestCloseDuringWritesSendsNothingOnAReusedNumber(t *testing.T) {
 				}
 			})
 		}
-		require.NoError(t, s.Close())
+		require.EqualValues(t, 0, s.Release())
 		// The freed numbers go to new sockets at once, while the writers
 		// may still be running.
 		var fresh []*session.Session
@@ -67,7 +71,7 @@ func TestCloseDuringWritesSendsNothingOnAReusedNumber(t *testing.T) {
 		}
 		for range 2 {
 			err := testutil.Within(t, errs, wait, "a writer")
-			assert.ErrorIs(t, err, ipcerr.ErrClosed, "a Write that Close ended")
+			isErr(t, err, ipcerr.ErrClosed, "a Write that the last Release ended")
 		}
 		wg.Wait() // both have sent their error: returns at once
 		buf := make([]byte, 64)
@@ -87,26 +91,42 @@ func TestCloseDuringWritesSendsNothingOnAReusedNumber(t *testing.T) {
 	assert.Greater(t, reused, 0, "no round reused the closed session's number")
 }
 
-// A Write that finds its deadline passed fails, as net's does, even when the
-// socket has room for it, and sends nothing; with the deadline cleared, it
-// goes.
-func TestAPassedWriteDeadlineFailsAWriteWithRoom(t *testing.T) {
-	noFDLeak(t)
-	s, peer := pair(t)
-	require.NoError(t, s.SetWriteDeadline(time.Now().Add(-time.Second)))
-	n, err := s.Write([]byte("late"))
-	assertDeadlineError(t, err, "Write")
-	assert.Zero(t, n)
-	_, err = peer.ReadNB(make([]byte, 8))
-	isErr(t, err, ipcerr.ErrTryAgain, "the peer got bytes of a failed Write")
-
-	require.NoError(t, s.SetWriteDeadline(time.Time{}))
-	n, err = s.Write([]byte("on time"))
-	require.NoError(t, err)
-	assert.Equal(t, 7, n)
-	got := make([]byte, 7)
-	require.NoError(t, peer.ReadFull(got))
-	assert.Equal(t, "on time", string(got))
+// The direct send honours the write deadline as net's Write does: a passed
+// one fails a Write that the socket has room for, and sends nothing; one in
+// the future, however far (past what an int64 of nanoseconds holds from
+// now), lets it go; a cleared one too.
+func TestTheWriteDeadlineOfASendWithRoom(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		deadline time.Time
+		passed   bool
+	}{
+		{"passed", time.Now().Add(-time.Second), true},
+		{"passed, without a monotonic reading", time.Now().Add(-time.Second).Round(0), true},
+		{"in a minute", time.Now().Add(time.Minute), false},
+		{"in a minute, without a monotonic reading", time.Now().Add(time.Minute).Round(0), false},
+		{"beyond any clock", time.Now().Add(math.MaxInt64), false},
+		{"cleared", time.Time{}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			noFDLeak(t)
+			s, peer := pair(t)
+			require.NoError(t, s.SetWriteDeadline(tc.deadline))
+			n, err := s.Write([]byte("on time"))
+			if tc.passed {
+				assertDeadlineError(t, err, "Write")
+				assert.Zero(t, n)
+				_, err = peer.ReadNB(make([]byte, 8))
+				isErr(t, err, ipcerr.ErrTryAgain, "the peer got bytes of a failed Write")
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, 7, n)
+			got := make([]byte, 7)
+			require.NoError(t, peer.ReadFull(got))
+			assert.Equal(t, "on time", string(got))
+		})
+	}
 }
 
 // Close must wait for a direct send that is past its guard: were the

@@ -9,8 +9,8 @@ import (
 
 // A blocking session is one allocation (New), and a Read and a Write touch
 // only its first two cache lines: at 320 bytes it is in a size class whose
-// objects start on a line boundary, which 336 (the next class, 352) would
-// not be.
+// objects start on a line boundary; one byte more would put it in the class
+// of 352, whose objects do not.
 func TestBlockingSessionFitsItsSizeClassAndTwoLines(t *testing.T) {
 	var both struct {
 		Session
