@@ -115,6 +115,7 @@ func (c *conn) write(p []byte) (n int, perr, serr error) {
 	if testHookSend != nil {
 		testHookSend()
 	}
+	releaseIO()
 	n, serr = sock.SendAll(c.fd, p)
 	// The count drops before the send can park: a parked send wakes when
 	// close closes the file, which close does only once the count has

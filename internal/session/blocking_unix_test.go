@@ -168,3 +168,24 @@ func TestCloseWaitsForASendInFlight(t *testing.T) {
 	require.NoError(t, peer.ReadFull(got))
 	assert.Equal(t, "in flight", string(got))
 }
+
+// What a writer did before a Write happens before what the reader does
+// after it has read those bytes: the kernel orders the two, and the race
+// detector must be told so (releaseIO), as syscall.Write tells it. Without
+// that, this test fails under -race, and so did gRPC's GracefulStop in
+// examples/grpc, whose drain flag is published only through the socket.
+func TestAWriteOrdersWhatCameBeforeItForTheReader(t *testing.T) {
+	noFDLeak(t)
+	s, peer := pair(t)
+	published := 0
+	wrote := make(chan error, 1)
+	go func() {
+		published = 42
+		_, err := s.Write([]byte{1})
+		wrote <- err
+	}()
+	got := make([]byte, 1)
+	require.NoError(t, peer.ReadFull(got))
+	assert.Equal(t, 42, published)
+	require.NoError(t, testutil.Within(t, wrote, wait, "Write"))
+}
