@@ -30,10 +30,11 @@ type conn struct {
 
 	// A Write sends on the descriptor's number itself, without RawConn
 	// and its callback (two objects more per message than net's Write
-	// touches), and parks through RawConn only when the socket is full. sends then
-	// guards the number in os.File's stead: it counts the direct sends in
-	// flight, and close adds closingSends, after which none starts, and
-	// waits for the count to drain before it closes the descriptor.
+	// touches), and parks through RawConn only when the socket is full.
+	// sends then guards the number in os.File's stead: it counts the
+	// direct sends in flight, and close adds closingSends, after which
+	// none starts, and waits for the count to drain before it closes the
+	// descriptor.
 	fd            int
 	sends         atomic.Int32
 	writeDeadline atomic.Int64 // the user's, as clockStart's offset (writeDeadlineOf); 0: none; MinInt64 once cancelled
@@ -117,9 +118,9 @@ func (c *conn) write(p []byte) (n int, perr, serr error) {
 	}
 	releaseIO()
 	n, serr = sock.SendAll(c.fd, p)
-	// The count drops before the send can park: a parked send wakes when
-	// close closes the file, which close does only once the count has
-	// drained, so a send that parked holding it would never wake.
+	// The count drops before the send can park: a parked send may wait
+	// for close to close the file, which close does only once the count
+	// has drained, so a send that parked holding it could wait forever.
 	c.sends.Add(-1)
 	if serr != unix.EAGAIN {
 		return n, nil, serr
