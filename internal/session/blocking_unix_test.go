@@ -40,26 +40,25 @@ func TestLastReleaseDuringWritesSendsNothingOnAReusedNumber(t *testing.T) {
 	for round := 0; round < 200; round++ {
 		s, peer := pair(t)
 		old := fdOf(t, s)
-		go func() { // keeps the socket from filling, so that writes go at once
+		// The reader keeps the socket from filling, so that writes go at once.
+		drained := testutil.Async(func() error {
 			buf := make([]byte, 64<<10)
 			for {
 				if _, err := peer.Read(buf); err != nil {
-					return
+					return err
 				}
 			}
-		}()
-		var wg sync.WaitGroup
-		errs := make(chan error, 2)
+		})
+		var writers []<-chan error
 		for range 2 {
-			wg.Go(func() {
+			writers = append(writers, testutil.Async(func() error {
 				msg := []byte("stale bytes")
 				for {
 					if _, err := s.Write(msg); err != nil {
-						errs <- err
-						return
+						return err
 					}
 				}
-			})
+			}))
 		}
 		require.EqualValues(t, 0, s.Release())
 		// The freed numbers go to new sockets at once, while the writers
@@ -69,11 +68,10 @@ func TestLastReleaseDuringWritesSendsNothingOnAReusedNumber(t *testing.T) {
 			a, b := pair(t)
 			fresh = append(fresh, a, b)
 		}
-		for range 2 {
-			err := testutil.Within(t, errs, wait, "a writer")
+		for _, w := range writers {
+			err := testutil.Within(t, w, wait, "a writer")
 			isErr(t, err, ipcerr.ErrClosed, "a Write that the last Release ended")
 		}
-		wg.Wait() // both have sent their error: returns at once
 		buf := make([]byte, 64)
 		for _, f := range fresh {
 			if fdOf(t, f) == old {
@@ -83,6 +81,7 @@ func TestLastReleaseDuringWritesSendsNothingOnAReusedNumber(t *testing.T) {
 			require.Truef(t, errors.Is(err, ipcerr.ErrTryAgain), "round %d: a new socket holds %q (%v)", round, buf[:n], err)
 		}
 		require.NoError(t, peer.Close())
+		testutil.Within(t, drained, wait, "the reader")
 		for _, f := range fresh {
 			require.NoError(t, f.Close())
 		}
@@ -146,14 +145,9 @@ func TestCloseWaitsForASendInFlight(t *testing.T) {
 		entered.Do(func() { close(inside) })
 		<-release
 	})()
-	wrote := make(chan error, 1)
-	go func() {
-		_, err := s.Write([]byte("in flight"))
-		wrote <- err
-	}()
+	wrote := testutil.Async(func() error { _, err := s.Write([]byte("in flight")); return err })
 	testutil.Within(t, inside, wait, "the Write's send")
-	closed := make(chan error, 1)
-	go func() { closed <- s.Close() }()
+	closed := testutil.Async(s.Close)
 	// Nothing can end the wait but the send: a Close that returned here
 	// would have freed the number under it.
 	select {
@@ -178,12 +172,11 @@ func TestAWriteOrdersWhatCameBeforeItForTheReader(t *testing.T) {
 	noFDLeak(t)
 	s, peer := pair(t)
 	published := 0
-	wrote := make(chan error, 1)
-	go func() {
+	wrote := testutil.Async(func() error {
 		published = 42
 		_, err := s.Write([]byte{1})
-		wrote <- err
-	}()
+		return err
+	})
 	got := make([]byte, 1)
 	require.NoError(t, peer.ReadFull(got))
 	assert.Equal(t, 42, published)
