@@ -1,9 +1,12 @@
 // Command ratios reads `go test -bench` output of this module and prints,
 // as Markdown, every contender's medians, then localipc's faces as ratios
 // to every peer (net, gnet, nbio, raw), then the project's targets, each met
-// or missed.
+// or missed. With -paired (interleaved passes) each ratio is taken within a
+// pass, and every target also shows the passes that met it and the sign
+// test of that count.
 //
 //	go run ./cmd/ratios -in results.txt
+//	go run ./cmd/ratios -paired -in passes.txt
 package main
 
 import (
@@ -64,14 +67,7 @@ func ratio(set *results.Set, a, b, unit string) (float64, bool) {
 		return math.NaN(), false
 	}
 	if paired && len(va) == len(vb) {
-		var rs []float64
-		for i := range va {
-			// A ratio to a figure that is not positive means nothing: a
-			// count that is 0 give or take one (W4's goroutines) included.
-			if vb[i] > 0 {
-				rs = append(rs, va[i]/vb[i])
-			}
-		}
+		rs := passRatios(set, a, b, unit)
 		if len(rs) == 0 {
 			return math.NaN(), false
 		}
@@ -82,6 +78,47 @@ func ratio(set *results.Set, a, b, unit string) (float64, bool) {
 		return math.NaN(), false
 	}
 	return results.Median(va) / mb, true
+}
+
+// passRatios is a's figure over b's pass by pass, when the runs are paired
+// and both have one run in every pass; nil otherwise.
+func passRatios(set *results.Set, a, b, unit string) []float64 {
+	va, vb := set.Values[a][unit], set.Values[b][unit]
+	if !paired || len(va) != len(vb) {
+		return nil
+	}
+	var rs []float64
+	for i := range va {
+		// A ratio to a figure that is not positive means nothing: a
+		// count that is 0 give or take one (W4's goroutines) included.
+		if vb[i] > 0 {
+			rs = append(rs, va[i]/vb[i])
+		}
+	}
+	return rs
+}
+
+// signTest is the two-sided sign test of k passes of n going one way: the
+// chance of a count at least as far from n/2 if either way were as likely.
+// A verdict whose p is large was decided by the run, not by the code.
+func signTest(k, n int) float64 {
+	if n == 0 {
+		return 1
+	}
+	tail := min(k, n-k)
+	var sum float64
+	for i := 0; i <= tail; i++ {
+		sum += binomial(n, i)
+	}
+	return min(1, 2*sum/math.Exp2(float64(n)))
+}
+
+func binomial(n, k int) float64 {
+	c := 1.0
+	for i := 1; i <= k; i++ {
+		c = c * float64(n-k+i) / float64(i)
+	}
+	return c
 }
 
 // figures lists, per benchmark, the figures worth a ratio; lower says which
@@ -231,18 +268,26 @@ func writeRatios(w io.Writer, set *results.Set) {
 // target is one goal: the ratio (or value) must satisfy ok.
 type target struct {
 	what  string
-	value func(set *results.Set) (float64, string, bool) // value, how it was computed, whether present
+	value func(set *results.Set) (measure, bool) // false if not present
 	ok    func(v float64) bool
 	goal  string
 }
 
+// measure is a target's figure, how it was computed and, for a ratio of
+// paired runs, the ratio of each pass.
+type measure struct {
+	v      float64
+	how    string
+	passes []float64
+}
+
 // ratioTo is a's figure over b's (see ratio), or over the best of several
 // peers: the smallest of the ratios.
-func ratioTo(a string, unit string, bs ...string) func(set *results.Set) (float64, string, bool) {
-	return func(set *results.Set) (float64, string, bool) {
+func ratioTo(a string, unit string, bs ...string) func(set *results.Set) (measure, bool) {
+	return func(set *results.Set) (measure, bool) {
 		av, ok := set.Median(a, unit)
 		if !ok {
-			return 0, "", false
+			return measure{}, false
 		}
 		worst, bestName := math.Inf(1), ""
 		for _, b := range bs {
@@ -251,7 +296,7 @@ func ratioTo(a string, unit string, bs ...string) func(set *results.Set) (float6
 			}
 		}
 		if bestName == "" {
-			return 0, "", false
+			return measure{}, false
 		}
 		bv, _ := set.Median(bestName, unit)
 		_, ac := split(a)
@@ -260,15 +305,15 @@ func ratioTo(a string, unit string, bs ...string) func(set *results.Set) (float6
 		if len(bs) > 1 {
 			how += " (the best peer)"
 		}
-		return worst, how, true
+		return measure{worst, how, passRatios(set, a, bestName, unit)}, true
 	}
 }
 
-func value(name, unit string) func(set *results.Set) (float64, string, bool) {
-	return func(set *results.Set) (float64, string, bool) {
+func value(name, unit string) func(set *results.Set) (measure, bool) {
+	return func(set *results.Set) (measure, bool) {
 		v, ok := set.Median(name, unit)
 		_, c := split(name)
-		return v, fmt.Sprintf("%s %s %s", c, workload.Human(v), unit), ok
+		return measure{v: v, how: fmt.Sprintf("%s %s %s", c, workload.Human(v), unit)}, ok
 	}
 }
 
@@ -323,15 +368,23 @@ func targets() []target {
 }
 
 func writeTargets(w io.Writer, set *results.Set) {
-	fmt.Fprintln(w, "| target | goal | measured (medians) | result | |")
-	fmt.Fprintln(w, "|---|---|---|--:|---|")
+	// Paired runs add, per target, the passes that met it on their own and
+	// the sign test of that count.
+	if paired {
+		fmt.Fprintln(w, "| target | goal | measured (medians) | result | | passes met | sign test p |")
+		fmt.Fprintln(w, "|---|---|---|--:|---|--:|--:|")
+	} else {
+		fmt.Fprintln(w, "| target | goal | measured (medians) | result | |")
+		fmt.Fprintln(w, "|---|---|---|--:|---|")
+	}
 	var missed []string
 	for _, t := range targets() {
-		v, how, ok := t.value(set)
+		m, ok := t.value(set)
 		if !ok {
-			fmt.Fprintf(w, "| %s | %s | not measured | – | |\n", t.what, t.goal)
+			fmt.Fprintf(w, "| %s | %s | not measured | – | |%s\n", t.what, t.goal, map[bool]string{true: " – | – |"}[paired])
 			continue
 		}
+		v, how := m.v, m.how
 		verdict := "**met**"
 		if !t.ok(v) {
 			verdict = "**MISSED**"
@@ -342,7 +395,21 @@ func writeTargets(w io.Writer, set *results.Set) {
 			// three places, so that a miss by a hair does not print as 1.00×
 			shown = fmt.Sprintf("%.3f×", v)
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", t.what, t.goal, how, shown, verdict)
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |", t.what, t.goal, how, shown, verdict)
+		if paired {
+			if len(m.passes) == 0 {
+				fmt.Fprint(w, " – | – |")
+			} else {
+				met := 0
+				for _, r := range m.passes {
+					if t.ok(r) {
+						met++
+					}
+				}
+				fmt.Fprintf(w, " %d of %d | %.2f |", met, len(m.passes), signTest(met, len(m.passes)))
+			}
+		}
+		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "\n%d of %d targets missed.\n", len(missed), len(targets()))
 }

@@ -73,3 +73,40 @@ BenchmarkW5Churn/contender=net-2               1 0 ns/op 45 sessions/s
 	r, _ = ratio(set, a, b, "sessions/s")
 	assert.InDelta(t, 100.0/90, r, 1e-9, "medians 100 / 90")
 }
+
+func TestSignTest(t *testing.T) {
+	for _, c := range []struct {
+		k, n int
+		p    float64
+	}{
+		{8, 16, 1},
+		{13, 16, 2 * (1 + 16 + 120 + 560) / 65536.0},
+		{3, 16, 2 * (1 + 16 + 120 + 560) / 65536.0},
+		{16, 16, 2 / 65536.0},
+		{0, 0, 1},
+		{1, 2, 1},
+	} {
+		assert.InDelta(t, c.p, signTest(c.k, c.n), 1e-12, "%d of %d", c.k, c.n)
+	}
+}
+
+func TestPairedTargetsCountThePassesThatMetThem(t *testing.T) {
+	// three passes: the blocking face ahead of net in two, behind in one
+	const runs = `
+BenchmarkW5Churn/contender=localipc-blocking-2 1 0 ns/op 110 sessions/s
+BenchmarkW5Churn/contender=net-2               1 0 ns/op 100 sessions/s
+BenchmarkW5Churn/contender=localipc-blocking-2 1 0 ns/op 90 sessions/s
+BenchmarkW5Churn/contender=net-2               1 0 ns/op 100 sessions/s
+BenchmarkW5Churn/contender=localipc-blocking-2 1 0 ns/op 105 sessions/s
+BenchmarkW5Churn/contender=net-2               1 0 ns/op 100 sessions/s
+`
+	set, err := results.Parse(strings.NewReader(runs))
+	require.NoError(t, err)
+	paired = true
+	t.Cleanup(func() { paired = false })
+	var buf bytes.Buffer
+	writeTargets(&buf, set)
+	out := buf.String()
+	assert.Contains(t, out, "| W5 sessions/s, localipc-blocking vs net | ≥ 1.00× net | 105 localipc-blocking / 100 net | 1.050× | **met** | 2 of 3 | 1.00 |\n")
+	assert.Contains(t, out, "| W5 sessions/s, localipc-callback vs net | ≥ 1.00× net | not measured | – | | – | – |\n")
+}
