@@ -67,7 +67,7 @@ func ratio(set *results.Set, a, b, unit string) (float64, bool) {
 		return math.NaN(), false
 	}
 	if paired && len(va) == len(vb) {
-		rs := passRatios(set, a, b, unit)
+		rs := passRatios(va, vb)
 		if len(rs) == 0 {
 			return math.NaN(), false
 		}
@@ -80,13 +80,9 @@ func ratio(set *results.Set, a, b, unit string) (float64, bool) {
 	return results.Median(va) / mb, true
 }
 
-// passRatios is a's figure over b's pass by pass, when the runs are paired
-// and both have one run in every pass; nil otherwise.
-func passRatios(set *results.Set, a, b, unit string) []float64 {
-	va, vb := set.Values[a][unit], set.Values[b][unit]
-	if !paired || len(va) != len(vb) {
-		return nil
-	}
+// passRatios is va over vb pass by pass; the caller has checked that the
+// runs are paired and that both have one run in every pass.
+func passRatios(va, vb []float64) []float64 {
 	var rs []float64
 	for i := range va {
 		// A ratio to a figure that is not positive means nothing: a
@@ -305,7 +301,11 @@ func ratioTo(a string, unit string, bs ...string) func(set *results.Set) (measur
 		if len(bs) > 1 {
 			how += " (the best peer)"
 		}
-		return measure{worst, how, passRatios(set, a, bestName, unit)}, true
+		m := measure{v: worst, how: how}
+		if va, vb := set.Values[a][unit], set.Values[bestName][unit]; paired && len(va) == len(vb) {
+			m.passes = passRatios(va, vb)
+		}
+		return m, true
 	}
 }
 
@@ -370,18 +370,17 @@ func targets() []target {
 func writeTargets(w io.Writer, set *results.Set) {
 	// Paired runs add, per target, the passes that met it on their own and
 	// the sign test of that count.
+	head, rule := "| target | goal | measured (medians) | result | |", "|---|---|---|--:|---|"
 	if paired {
-		fmt.Fprintln(w, "| target | goal | measured (medians) | result | | passes met | sign test p |")
-		fmt.Fprintln(w, "|---|---|---|--:|---|--:|--:|")
-	} else {
-		fmt.Fprintln(w, "| target | goal | measured (medians) | result | |")
-		fmt.Fprintln(w, "|---|---|---|--:|---|")
+		head, rule = head+" passes met | sign test p |", rule+"--:|--:|"
 	}
+	fmt.Fprintln(w, head)
+	fmt.Fprintln(w, rule)
 	var missed []string
 	for _, t := range targets() {
 		m, ok := t.value(set)
 		if !ok {
-			fmt.Fprintf(w, "| %s | %s | not measured | – | |%s\n", t.what, t.goal, map[bool]string{true: " – | – |"}[paired])
+			fmt.Fprintf(w, "| %s | %s | not measured | – | |%s\n", t.what, t.goal, passColumns(t, measure{}))
 			continue
 		}
 		v, how := m.v, m.how
@@ -395,21 +394,26 @@ func writeTargets(w io.Writer, set *results.Set) {
 			// three places, so that a miss by a hair does not print as 1.00×
 			shown = fmt.Sprintf("%.3f×", v)
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |", t.what, t.goal, how, shown, verdict)
-		if paired {
-			if len(m.passes) == 0 {
-				fmt.Fprint(w, " – | – |")
-			} else {
-				met := 0
-				for _, r := range m.passes {
-					if t.ok(r) {
-						met++
-					}
-				}
-				fmt.Fprintf(w, " %d of %d | %.2f |", met, len(m.passes), signTest(met, len(m.passes)))
-			}
-		}
-		fmt.Fprintln(w)
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |%s\n", t.what, t.goal, how, shown, verdict, passColumns(t, m))
 	}
 	fmt.Fprintf(w, "\n%d of %d targets missed.\n", len(missed), len(targets()))
+}
+
+// passColumns is the cells that paired runs add to a target's row: the
+// passes that met it on their own and the sign test of that count, or
+// dashes where there is no ratio per pass. Unpaired, none.
+func passColumns(t target, m measure) string {
+	if !paired {
+		return ""
+	}
+	if len(m.passes) == 0 {
+		return " – | – |"
+	}
+	met := 0
+	for _, r := range m.passes {
+		if t.ok(r) {
+			met++
+		}
+	}
+	return fmt.Sprintf(" %d of %d | %.2f |", met, len(m.passes), signTest(met, len(m.passes)))
 }
