@@ -95,8 +95,9 @@ func (s *Session) checkRead() error {
 
 // split tells what os.File reported apart: the poller's error (a deadline,
 // the file closed) and the system call's (the errno, or the Win32 code).
+// The end of the stream is neither: a read then found 0 bytes.
 func split(err error) (perr, serr error) {
-	if err == nil {
+	if err == nil || err == io.EOF {
 		return nil, nil
 	}
 	if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, os.ErrClosed) {
@@ -113,19 +114,11 @@ func split(err error) (perr, serr error) {
 	return nil, err
 }
 
-// read makes one read of at least one byte, parking until there is one; 0
-// bytes at the end of the stream (on Windows, os.File reports a pipe's
-// ERROR_BROKEN_PIPE as io.EOF). It is net's path, a Read of the os.File,
-// on every system: perr is the poller's (a deadline, the file closed), serr
-// the system call's.
-func (c *conn) read(p []byte) (n int, perr, serr error) {
-	n, err := c.f.Read(p)
-	if err == io.EOF {
-		return 0, nil, nil
-	}
-	perr, serr = split(err)
-	return n, perr, serr
-}
+// read makes one read of at least one byte, parking until there is one;
+// io.EOF at the end of the stream (on Windows, os.File reports a pipe's
+// ERROR_BROKEN_PIPE so). It is net's path, a Read of the os.File, on every
+// system; split tells its errors apart.
+func (c *conn) read(p []byte) (int, error) { return c.f.Read(p) }
 
 // pollError turns what the runtime poller reported for a call into the
 // session's errors: a call woken by Cancel reports ErrCancelled, one woken by
@@ -162,21 +155,32 @@ func (s *Session) fromStash(p []byte) (int, error) {
 }
 
 // read makes one read of at least one byte, parking until there is one.
-// Caller holds readMu.
+// Caller holds readMu. It is small enough to be inlined, and its error path
+// is a call of its own, so that a Read, which resumes after the park with a
+// stack gone cold among thousands of sessions, returns through as few
+// frames, and as few stack lines, as net's Read (docs/design.md, "The
+// blocking face").
 func (s *Session) read(p []byte) (int, error) {
 	if len(s.stashed) > 0 {
 		return s.fromStash(p)
 	}
-	n, perr, serr := s.conn.read(p)
-	switch {
-	case perr != nil:
-		return 0, s.pollError("read", perr)
-	case serr != nil:
-		return 0, s.sysError("read", serr)
-	case n == 0:
-		return 0, io.EOF
+	n, err := s.conn.read(p)
+	if err != nil || n == 0 {
+		return 0, s.readError(err)
 	}
 	return n, nil
+}
+
+// readError is the error of a read that returned no bytes.
+func (s *Session) readError(err error) error {
+	perr, serr := split(err)
+	switch {
+	case perr != nil:
+		return s.pollError("read", perr)
+	case serr != nil:
+		return s.sysError("read", serr)
+	}
+	return io.EOF
 }
 
 // Read reads at least one byte into p, blocking until there is one
@@ -192,8 +196,9 @@ func (s *Session) Read(p []byte) (int, error) {
 		return 0, nil
 	}
 	s.readMu.Lock()
-	defer s.readMu.Unlock()
-	return s.read(p)
+	n, err := s.read(p)
+	s.readMu.Unlock()
+	return n, err
 }
 
 // ReadFull fills p exactly, blocking as long as it takes
@@ -300,7 +305,9 @@ func (s *Session) WaitForData(timeout time.Duration) error {
 	if timeout == 0 {
 		n, perr, serr = s.conn.readNow(s.stash[:])
 	} else {
-		n, perr, serr = s.conn.read(s.stash[:])
+		var err error
+		n, err = s.conn.read(s.stash[:])
+		perr, serr = split(err)
 	}
 	switch {
 	case n > 0:

@@ -61,7 +61,9 @@ func (c *conn) readNow(p []byte) (n int, perr, serr error) {
 	case avail == 0:
 		return 0, nil, errWouldBlock
 	}
-	return c.read(p[:min(int(avail), len(p))])
+	n, err := c.read(p[:min(int(avail), len(p))])
+	perr, serr = split(err)
+	return n, perr, serr
 }
 
 // write writes all of p, parking while the pipe is full; n is what went.
