@@ -19,6 +19,8 @@ func Builtin() []Contender {
 		{Name: "localipc-wait", Serve: serveLocalipcWait},
 		{Name: "net", Serve: serveNet},
 		{Name: "raw", Serve: serveRaw},
+		// The blocking face's floor: its os.File path without the Session.
+		{Name: "osfile", Serve: serveOSFile, Optional: true},
 		// The callback face on the process-wide reactor of each wait mode
 		// (localipc.WithWaitMode), to choose the default by measurement.
 		{Name: "localipc-callback-netpoll", Serve: serveLocalipcCallbackIn(reactor.WaitNetpoll), Optional: true},

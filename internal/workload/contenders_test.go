@@ -33,12 +33,12 @@ func TestSelected(t *testing.T) {
 	}
 }
 
-func TestBuiltinHasOneVariantPerWaitMode(t *testing.T) {
+func TestBuiltinOptionalContenders(t *testing.T) {
 	var optional []string
 	for _, c := range Builtin() {
 		if c.Optional {
 			optional = append(optional, c.Name)
 		}
 	}
-	assert.Equal(t, []string{"localipc-callback-netpoll", "localipc-callback-locked", "localipc-callback-busy", "localipc-callback-adaptive", "localipc-callback-block"}, optional)
+	assert.Equal(t, []string{"osfile", "localipc-callback-netpoll", "localipc-callback-locked", "localipc-callback-busy", "localipc-callback-adaptive", "localipc-callback-block"}, optional)
 }
