@@ -363,6 +363,12 @@ func (b *blocking) setDeadline(s *Session, t time.Time, read, write bool) error 
 	if s.cancelled.Load() {
 		return s.cancelError()
 	}
+	// Checked again under the lock: a deadline moved into the future
+	// after close moved it into the past would let a Write park in the
+	// writer's turn that close waits for (blocking.close).
+	if s.destroyed.Load() {
+		return ipcerr.ErrClosed
+	}
 	if read {
 		b.readDeadline = t
 		if !b.waitActive {

@@ -5,7 +5,6 @@ package session
 import (
 	"math"
 	"os"
-	"runtime"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -31,13 +30,13 @@ type conn struct {
 	// A Write sends on the descriptor's number itself, without RawConn
 	// and its callback (two objects more per message than net's Write
 	// touches), and parks through RawConn only when the socket is full.
-	// sends then guards the number in os.File's stead: it counts the
-	// direct sends in flight, and close adds closingSends, after which
-	// none starts, and waits for the count to drain before it closes the
-	// descriptor.
+	// The writer's turn then guards the number in os.File's stead:
+	// closed is set under it, and a send is made only under it after
+	// finding closed unset, so the descriptor closes with no send inside
+	// its system call and none after (blocking.close). Writer's turn only.
 	fd            int
-	sends         atomic.Int32
-	writeDeadline atomic.Int64 // the user's, as clockStart's offset (writeDeadlineOf); 0: none; MinInt64 once cancelled
+	closed        bool
+	writeDeadline atomic.Int64 // the user's, as clockStart's offset (writeDeadlineOf); 0: none; MinInt64 once cancelled or closing
 
 	f  *os.File
 	rc syscall.RawConn
@@ -54,13 +53,9 @@ type conn struct {
 	readNowFn func(fd uintptr) bool // never parks
 }
 
-// testHookSend, set by a test, runs in a direct send's guarded section,
-// just before the system call.
+// testHookSend, set by a test, runs in a direct send's guarded section (in
+// the writer's turn, closed found unset), just before the system call.
 var testHookSend func()
-
-// closingSends is added to conn.sends when close begins: a count below zero
-// refuses new direct sends.
-const closingSends = math.MinInt32 / 2
 
 func (c *conn) init(fd uintptr) error {
 	f, rc, err := sock.OpenPolled(fd, "localipc")
@@ -103,25 +98,21 @@ func (c *conn) writeOnce(fd uintptr) bool {
 }
 
 // write sends all of p, parking while the socket is full; n is what went.
+// Caller holds the writer's turn.
 func (c *conn) write(p []byte) (n int, perr, serr error) {
+	if c.closed {
+		return 0, os.ErrClosed, nil
+	}
 	// As net's Write, a deadline that has passed fails the call even when
 	// the socket has room.
 	if d := c.writeDeadline.Load(); d != 0 && time.Since(clockStart) >= time.Duration(d) {
 		return 0, os.ErrDeadlineExceeded, nil
-	}
-	if c.sends.Add(1) < 0 {
-		c.sends.Add(-1)
-		return 0, os.ErrClosed, nil
 	}
 	if testHookSend != nil {
 		testHookSend()
 	}
 	releaseIO()
 	n, serr = sock.SendAll(c.fd, p)
-	// The count drops before the send can park: a parked send may wait
-	// for close to close the file, which close does only once the count
-	// has drained, so a send that parked holding it could wait forever.
-	c.sends.Add(-1)
 	if serr != unix.EAGAIN {
 		return n, nil, serr
 	}
@@ -184,16 +175,24 @@ func (c *conn) peerCred() (cred sock.Cred, perr, serr error) {
 
 func (c *conn) rawConn() syscall.RawConn { return c.rc }
 
-// close closes the descriptor once no call is inside a system call on it;
-// parked calls wake with an error. The wait for a direct send in flight is
-// short: the descriptor is non-blocking, so SendAll returns once the socket
-// is full. (One made blocking through SyscallConn would keep close
-// spinning until its send returns, as it would make any Write block a
-// thread.)
-func (c *conn) close() error {
-	c.sends.Add(closingSends)
-	for c.sends.Load() != closingSends {
-		runtime.Gosched()
-	}
-	return c.f.Close()
+// close closes the descriptor once no Write is inside its direct send;
+// parked calls wake with an error. It moves the write deadline into the past
+// first, which wakes a Write parked for room and fails those queued for the
+// writer's turn, so that the turn it then takes comes at once, held at most
+// for one send, which is short: the descriptor is non-blocking, so SendAll
+// returns once the socket is full. (One made blocking through SyscallConn
+// would keep close waiting for its send, as it would make any Write block a
+// thread.) The caller has set destroyed, so no deadline moves back after
+// this one (setDeadline checks it under dlMu): a Write parked with a
+// deadline in the future would hold the turn, and close with it, as long
+// as the peer does not read.
+func (b *blocking) close() error {
+	b.dlMu.Lock()
+	b.conn.writeDeadline.Store(math.MinInt64)
+	b.conn.f.SetWriteDeadline(pastDeadline)
+	b.dlMu.Unlock()
+	b.writeMu.Lock()
+	b.conn.closed = true
+	b.writeMu.Unlock()
+	return b.conn.f.Close()
 }

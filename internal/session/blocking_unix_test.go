@@ -27,7 +27,7 @@ func fdOf(t testing.TB, s *session.Session) int {
 }
 
 // A Write sends on the descriptor's number without os.File's guard (see
-// conn.sends): the last Release in the middle of writes, which unlike Close
+// conn.closed): the last Release in the middle of writes, which unlike Close
 // does not cancel first, so that writes reach the guard, must not let one
 // of them send on the number once a new descriptor has it. Each round
 // releases a session under two writers, opens sockets that take the freed

@@ -156,4 +156,4 @@ func (c *conn) rawConn() syscall.RawConn { return c.rc }
 
 // close cancels what is in flight on the handle, waits for it, and closes
 // the handle; parked calls wake with an error.
-func (c *conn) close() error { return c.f.Close() }
+func (b *blocking) close() error { return b.conn.f.Close() }

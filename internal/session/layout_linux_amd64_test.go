@@ -22,7 +22,7 @@ func TestBlockingSessionFitsItsSizeClassAndTwoLines(t *testing.T) {
 		"writeMu":       unsafe.Offsetof(both.b.writeMu),
 		"stashed":       unsafe.Offsetof(both.b.stashed),
 		"fd":            unsafe.Offsetof(both.b.fd),
-		"sends":         unsafe.Offsetof(both.b.sends),
+		"closed":        unsafe.Offsetof(both.b.closed),
 		"writeDeadline": unsafe.Offsetof(both.b.writeDeadline),
 		"f":             unsafe.Offsetof(both.b.f),
 	} {

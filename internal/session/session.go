@@ -263,7 +263,7 @@ func (s *Session) destroy() {
 		s.ev.close()
 		return
 	}
-	s.conn.close()
+	s.blocking.close()
 }
 
 // CloseWrite shuts down the writing side: the peer reads the end of the
