@@ -15,17 +15,26 @@ import (
 // blocking is the state of a session whose calls block their caller: the
 // turns of the one reader and the one writer, and the deadline bookkeeping
 // that Cancel and WaitForData share with the user's deadlines. Its I/O verbs
-// are conn's, one file per system (blocking_unix.go).
+// (initConn, readNow, send, and conn's and rawCalls') are in one file per
+// system (blocking_unix.go).
 type blocking struct {
-	// The reader's and the writer's first fields, the session's own just
-	// before them (see New): with thousands of sessions each message finds
-	// its session cold in the cache, and a lock or a length on a line of
-	// its own costs that line's miss once more.
+	// What a message touches of the session, in one cache line: the
+	// turns, the descriptor's fields (conn), the stash's bounds and then
+	// the session's own first fields (s, whose flags and face are first).
+	// With thousands of sessions each message finds its session cold in
+	// the cache, after the park of the Read that it answers, and each line
+	// it touches costs a miss; net's Read and Write touch one line of
+	// their own besides the descriptor's (layout_linux_amd64_test.go).
 	readMu  sync.Mutex // one reader at a time
 	writeMu sync.Mutex // one writer at a time
-	stashed []byte     // what of stash is not read yet
-
 	conn
+	// stash[stashFrom:stashTo] is what WaitForData read ahead and no
+	// reading call has given out yet. Reader's turn only.
+	stashFrom, stashTo uint16
+
+	s Session // the session of this state; New returns &s
+
+	rawCalls
 
 	// dlMu orders deadline changes against Cancel. Cancel sets the
 	// descriptor's deadlines in the past to wake blocked calls; without the
@@ -44,27 +53,24 @@ type blocking struct {
 	stash *[stashSize]byte
 }
 
-// stashSize bounds what WaitForData reads ahead. It need not hold a whole
-// message: a reader takes the rest from the kernel, and the read that found
-// the data replaces the peek that would otherwise have asked for it.
+// stashSize bounds what WaitForData reads ahead, and fits in stashTo's
+// uint16. It need not hold a whole message: a reader takes the rest from the
+// kernel, and the read that found the data replaces the peek that would
+// otherwise have asked for it.
 const stashSize = 1024
 
 // New makes a session of a connected, non-blocking, close-on-exec socket
 // (on Windows, an overlapped pipe handle) whose calls block their caller.
 // The session owns fd from then on, also when New fails.
 func New(fd uintptr, addrs *Addrs) (*Session, error) {
-	// One allocation, the session's fields first: a Read and a Write touch
-	// the session's and then the blocking state's first fields, which are
-	// then adjoining, two cache lines on amd64 (the pair is 320 bytes on
-	// linux/amd64, a size class whose objects start on line boundaries;
-	// past it, in the class of 352, they do not).
-	both := &struct {
-		Session
-		b blocking
-	}{}
-	s := &both.Session
-	s.blocking, s.addrs = &both.b, addrs
-	if err := s.conn.init(fd); err != nil {
+	// One allocation, the session inside its blocking state, so that the
+	// fields of a message share a line (see blocking): at 289 to 320 bytes
+	// on linux/amd64 it is in the size class of 320, whose objects start
+	// on line boundaries; those of 288 and of 352 do not.
+	b := &blocking{}
+	s := &b.s
+	s.blocking, s.addrs = b, addrs
+	if err := b.initConn(fd); err != nil {
 		return nil, err
 	}
 	s.refs.Store(1)
@@ -87,7 +93,7 @@ func (s *Session) checkRead() error {
 	if err := s.check(); err != nil {
 		return err
 	}
-	if s.ev != nil {
+	if s.blocking == nil {
 		return errCallbackReads
 	}
 	return nil
@@ -149,8 +155,8 @@ func (s *Session) fromStash(p []byte) (int, error) {
 	if !deadline.IsZero() && !time.Now().Before(deadline) {
 		return 0, s.pollError("read", os.ErrDeadlineExceeded)
 	}
-	n := copy(p, s.stashed)
-	s.stashed = s.stashed[n:]
+	n := copy(p, s.stash[s.stashFrom:s.stashTo])
+	s.stashFrom += uint16(n)
 	return n, nil
 }
 
@@ -161,7 +167,7 @@ func (s *Session) fromStash(p []byte) (int, error) {
 // frames, and as few stack lines, as net's Read (docs/design.md, "The
 // blocking face").
 func (s *Session) read(p []byte) (int, error) {
-	if len(s.stashed) > 0 {
+	if s.stashFrom < s.stashTo {
 		return s.fromStash(p)
 	}
 	n, err := s.conn.read(p)
@@ -239,10 +245,10 @@ func (s *Session) ReadNB(p []byte) (int, error) {
 		return 0, ipcerr.ErrTryAgain
 	}
 	defer s.readMu.Unlock()
-	if len(s.stashed) > 0 {
+	if s.stashFrom < s.stashTo {
 		return s.fromStash(p)
 	}
-	n, perr, serr := s.conn.readNow(p)
+	n, perr, serr := s.blocking.readNow(p)
 	switch {
 	case perr != nil:
 		return 0, s.pollError("read", perr)
@@ -261,7 +267,7 @@ func (s *Session) ReadNB(p []byte) (int, error) {
 func (s *Session) write(p []byte) (int, error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	n, perr, serr := s.conn.write(p)
+	n, perr, serr := s.blocking.send(p)
 	if perr != nil {
 		return n, s.pollError("write", perr)
 	}
@@ -282,7 +288,7 @@ func (s *Session) WaitForData(timeout time.Duration) error {
 	}
 	s.readMu.Lock()
 	defer s.readMu.Unlock()
-	if len(s.stashed) > 0 {
+	if s.stashFrom < s.stashTo {
 		return nil
 	}
 	// WaitForData keeps its own timeout, so the user's read deadline steps
@@ -303,7 +309,7 @@ func (s *Session) WaitForData(timeout time.Duration) error {
 	var n int
 	var perr, serr error
 	if timeout == 0 {
-		n, perr, serr = s.conn.readNow(s.stash[:])
+		n, perr, serr = s.blocking.readNow(s.stash[:])
 	} else {
 		var err error
 		n, err = s.conn.read(s.stash[:])
@@ -311,7 +317,7 @@ func (s *Session) WaitForData(timeout time.Duration) error {
 	}
 	switch {
 	case n > 0:
-		s.stashed = s.stash[:n]
+		s.stashFrom, s.stashTo = 0, uint16(n)
 		return nil
 	case perr != nil && errors.Is(perr, os.ErrDeadlineExceeded) && !s.cancelled.Load():
 		return ipcerr.ErrTimeout

@@ -21,11 +21,12 @@ import (
 // do: a RawConn.Read would touch two more objects a message (the RawConn and
 // its callback), which with thousands of sessions are two more cache misses
 // (docs/design.md, "The blocking face").
+//
+// conn holds only what every Read and Write touches: it shares the session's
+// first cache line with the turns and the session's flags (see blocking).
+// What the rarer calls need is rawCalls'.
 type conn struct {
-	// The fields of every Read and Write first: with the session's and
-	// the reader's and writer's turns before them they fill the pair's
-	// first two cache lines (see New), and a message touches no other
-	// line of the session.
+	f *os.File
 
 	// A Write sends on the descriptor's number itself, without RawConn
 	// and its callback (two objects more per message than net's Write
@@ -34,16 +35,18 @@ type conn struct {
 	// closed is set under it, and a send is made only under it after
 	// finding closed unset, so the descriptor closes with no send inside
 	// its system call and none after (blocking.close). Writer's turn only.
-	fd            int
-	closed        bool
 	writeDeadline atomic.Int64 // the user's, as clockStart's offset (writeDeadlineOf); 0: none; MinInt64 once cancelled or closing
+	fd            int32
+	closed        bool
+}
 
-	f  *os.File
+// rawCalls is the descriptor's RawConn, through which a Write parks when
+// the socket is full and ReadNB reads, with the state of such a call kept
+// here so that the callbacks are made once, not per call: a call allocates
+// nothing.
+type rawCalls struct {
 	rc syscall.RawConn
 
-	// Per-call state of a Write that parks and of ReadNB, kept here so
-	// that the RawConn callbacks are made once, not per call: a call
-	// allocates nothing.
 	wbuf      []byte // what is left to send
 	werr      error
 	writeFn   func(fd uintptr) bool
@@ -57,49 +60,51 @@ type conn struct {
 // the writer's turn, closed found unset), just before the system call.
 var testHookSend func()
 
-func (c *conn) init(fd uintptr) error {
+func (b *blocking) initConn(fd uintptr) error {
 	f, rc, err := sock.OpenPolled(fd, "localipc")
 	if err != nil {
 		return err
 	}
-	c.f, c.rc, c.fd = f, rc, int(fd)
-	c.readNowFn = c.readNowOnce
-	c.writeFn = c.writeOnce
+	b.conn.f, b.conn.fd, b.rawCalls.rc = f, int32(fd), rc
+	b.readNowFn = b.rawCalls.readNowOnce
+	b.writeFn = b.rawCalls.writeOnce
 	return nil
 }
 
-func (c *conn) readNowOnce(fd uintptr) bool {
-	n, err := sock.Read(int(fd), c.rbuf)
-	c.rn, c.rerr = max(n, 0), err
+func (r *rawCalls) readNowOnce(fd uintptr) bool {
+	n, err := sock.Read(int(fd), r.rbuf)
+	r.rn, r.rerr = max(n, 0), err
 	return true
 }
 
 // readNow makes one read without waiting: errWouldBlock when nothing is
 // there.
-func (c *conn) readNow(p []byte) (n int, perr, serr error) {
-	c.rbuf = p
-	perr = c.rc.Read(c.readNowFn)
-	n, serr = c.rn, c.rerr
-	c.rbuf, c.rn, c.rerr = nil, 0, nil
+func (b *blocking) readNow(p []byte) (n int, perr, serr error) {
+	r := &b.rawCalls
+	r.rbuf = p
+	perr = r.rc.Read(r.readNowFn)
+	n, serr = r.rn, r.rerr
+	r.rbuf, r.rn, r.rerr = nil, 0, nil
 	if serr == unix.EAGAIN {
 		serr = errWouldBlock
 	}
 	return n, perr, serr
 }
 
-func (c *conn) writeOnce(fd uintptr) bool {
-	n, err := sock.SendAll(int(fd), c.wbuf)
-	c.wbuf = c.wbuf[n:]
+func (r *rawCalls) writeOnce(fd uintptr) bool {
+	n, err := sock.SendAll(int(fd), r.wbuf)
+	r.wbuf = r.wbuf[n:]
 	if err == unix.EAGAIN {
 		return false
 	}
-	c.werr = err
+	r.werr = err
 	return true
 }
 
-// write sends all of p, parking while the socket is full; n is what went.
+// send sends all of p, parking while the socket is full; n is what went.
 // Caller holds the writer's turn.
-func (c *conn) write(p []byte) (n int, perr, serr error) {
+func (b *blocking) send(p []byte) (n int, perr, serr error) {
+	c := &b.conn
 	if c.closed {
 		return 0, os.ErrClosed, nil
 	}
@@ -112,14 +117,15 @@ func (c *conn) write(p []byte) (n int, perr, serr error) {
 		testHookSend()
 	}
 	releaseIO()
-	n, serr = sock.SendAll(c.fd, p)
+	n, serr = sock.SendAll(int(c.fd), p)
 	if serr != unix.EAGAIN {
 		return n, nil, serr
 	}
-	c.wbuf, c.werr = p[n:], nil
-	perr = c.rc.Write(c.writeFn)
-	n, serr = len(p)-len(c.wbuf), c.werr
-	c.wbuf, c.werr = nil, nil
+	r := &b.rawCalls
+	r.wbuf, r.werr = p[n:], nil
+	perr = r.rc.Write(r.writeFn)
+	n, serr = len(p)-len(r.wbuf), r.werr
+	r.wbuf, r.werr = nil, nil
 	return n, perr, serr
 }
 
@@ -162,18 +168,18 @@ func (c *conn) interrupt() {
 	Interrupt(c.f)
 }
 
-func (c *conn) closeWrite() (perr, serr error) {
-	perr = c.rc.Control(func(fd uintptr) { serr = sock.ShutdownWrite(int(fd)) })
+func (r *rawCalls) closeWrite() (perr, serr error) {
+	perr = r.rc.Control(func(fd uintptr) { serr = sock.ShutdownWrite(int(fd)) })
 	return perr, serr
 }
 
 // peerCred asks the kernel for the credentials it recorded for the peer.
-func (c *conn) peerCred() (cred sock.Cred, perr, serr error) {
-	perr = c.rc.Control(func(fd uintptr) { cred, serr = sock.PeerCred(int(fd)) })
+func (r *rawCalls) peerCred() (cred sock.Cred, perr, serr error) {
+	perr = r.rc.Control(func(fd uintptr) { cred, serr = sock.PeerCred(int(fd)) })
 	return cred, perr, serr
 }
 
-func (c *conn) rawConn() syscall.RawConn { return c.rc }
+func (r *rawCalls) rawConn() syscall.RawConn { return r.rc }
 
 // close closes the descriptor once no Write is inside its direct send;
 // parked calls wake with an error. It moves the write deadline into the past

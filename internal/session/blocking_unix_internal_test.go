@@ -16,7 +16,7 @@ import (
 // check of the sticky flag already; when its turn comes it must still send
 // nothing, though the socket has room, as it did when every send went
 // through the runtime poller, whose deadline Cancel moves into the past.
-// conn.write is that Write once it has the turn.
+// blocking.send is that Write once it has the turn.
 func TestAWriteAfterCancelSendsNothing(t *testing.T) {
 	fa, fb := testutil.Socketpair(t)
 	s, err := New(uintptr(fa), &Addrs{})
@@ -25,7 +25,7 @@ func TestAWriteAfterCancelSendsNothing(t *testing.T) {
 	defer unix.Close(fb)
 	require.NoError(t, s.Cancel())
 
-	n, perr, serr := s.conn.write([]byte("after Cancel"))
+	n, perr, serr := s.blocking.send([]byte("after Cancel"))
 	assert.Zero(t, n)
 	assert.ErrorIs(t, perr, os.ErrDeadlineExceeded)
 	assert.NoError(t, serr)
@@ -34,7 +34,7 @@ func TestAWriteAfterCancelSendsNothing(t *testing.T) {
 }
 
 // Once close has begun, a send that reaches the guard is turned away: the
-// descriptor may be closed and its number another's by then. conn.write is
+// descriptor may be closed and its number another's by then. blocking.send is
 // a Write that passed its entry check before the session was destroyed; it
 // runs here after the last Release, with a new socket on the freed number.
 func TestASendAfterCloseIsRefused(t *testing.T) {
@@ -47,7 +47,7 @@ func TestASendAfterCloseIsRefused(t *testing.T) {
 	defer unix.Close(na)
 	defer unix.Close(nb)
 
-	n, perr, serr := s.conn.write([]byte("after close"))
+	n, perr, serr := s.blocking.send([]byte("after close"))
 	assert.Zero(t, n)
 	assert.ErrorIs(t, perr, os.ErrClosed)
 	assert.NoError(t, serr)

@@ -20,8 +20,14 @@ import (
 // which would take it off the runtime's port. RawConn.Read and Write are not
 // used either: on Windows their wait is a socket's. What is neither a read
 // nor a write (PeekNamedPipe, the peer's pid) runs under Control.
+//
+// conn holds what every Read and Write touches, as on Unix (see blocking);
+// rawCalls the RawConn that the rarer calls use.
 type conn struct {
-	f  *os.File
+	f *os.File
+}
+
+type rawCalls struct {
 	rc syscall.RawConn
 }
 
@@ -30,20 +36,20 @@ type conn struct {
 // chunks that went, which a single huge WriteFile might not.
 const writeChunk = 64 << 10
 
-func (c *conn) init(fd uintptr) error {
+func (b *blocking) initConn(fd uintptr) error {
 	// The runtime's port refuses a handle that is on another port already.
 	f, rc, err := sock.OpenPolled(fd, "localipc")
 	if err != nil {
 		return err
 	}
-	c.f, c.rc = f, rc
+	b.conn.f, b.rawCalls.rc = f, rc
 	return nil
 }
 
 // avail asks the pipe how many bytes a read would find (PeekNamedPipe under
 // Control, which never blocks). eof: the peer is gone and nothing is left.
-func (c *conn) avail() (n uint32, eof bool, perr, serr error) {
-	perr = c.rc.Control(func(fd uintptr) { n, serr = winapi.PeekNamedPipe(windows.Handle(fd)) })
+func (r *rawCalls) avail() (n uint32, eof bool, perr, serr error) {
+	perr = r.rc.Control(func(fd uintptr) { n, serr = winapi.PeekNamedPipe(windows.Handle(fd)) })
 	if serr == windows.ERROR_BROKEN_PIPE {
 		return 0, true, perr, nil
 	}
@@ -53,23 +59,24 @@ func (c *conn) avail() (n uint32, eof bool, perr, serr error) {
 // readNow reads what has arrived, without waiting, as IPRT's ReadNB does:
 // PeekNamedPipe, errWouldBlock when nothing is there, else a read of no more
 // than is there, which completes at once.
-func (c *conn) readNow(p []byte) (n int, perr, serr error) {
-	avail, eof, perr, serr := c.avail()
+func (b *blocking) readNow(p []byte) (n int, perr, serr error) {
+	avail, eof, perr, serr := b.rawCalls.avail()
 	switch {
 	case perr != nil || serr != nil || eof:
 		return 0, perr, serr
 	case avail == 0:
 		return 0, nil, errWouldBlock
 	}
-	n, err := c.read(p[:min(int(avail), len(p))])
+	n, err := b.conn.read(p[:min(int(avail), len(p))])
 	perr, serr = split(err)
 	return n, perr, serr
 }
 
-// write writes all of p, parking while the pipe is full; n is what went.
-func (c *conn) write(p []byte) (n int, perr, serr error) {
+// send writes all of p, parking while the pipe is full; n is what went.
+// Caller holds the writer's turn.
+func (b *blocking) send(p []byte) (n int, perr, serr error) {
 	for n < len(p) {
-		m, err := c.f.Write(p[n:min(len(p), n+writeChunk)])
+		m, err := b.conn.f.Write(p[n:min(len(p), n+writeChunk)])
 		n += m
 		if err != nil {
 			perr, serr = split(err)
@@ -87,7 +94,7 @@ func (c *conn) interrupt() { Interrupt(c.f) }
 
 // closeWrite: a byte-mode pipe has no half-close (a zero-length write is not
 // delivered, and DisconnectNamedPipe drops what the peer has not read yet).
-func (c *conn) closeWrite() (perr, serr error) {
+func (r *rawCalls) closeWrite() (perr, serr error) {
 	return nil, ipcerr.ErrNotSupported
 }
 
@@ -96,8 +103,8 @@ func (c *conn) closeWrite() (perr, serr error) {
 // that process runs as our user (its token's user SID, as IPRT's client
 // checks its server). A user on Windows is a SID, not a uid, so UID and GID
 // are -1 with IDErr set.
-func (c *conn) peerCred() (cred sock.Cred, perr, serr error) {
-	perr = c.rc.Control(func(fd uintptr) { cred, serr = pipePeerCred(windows.Handle(fd)) })
+func (r *rawCalls) peerCred() (cred sock.Cred, perr, serr error) {
+	perr = r.rc.Control(func(fd uintptr) { cred, serr = pipePeerCred(windows.Handle(fd)) })
 	return cred, perr, serr
 }
 
@@ -152,7 +159,7 @@ func PeerCredOf(h uintptr) (sock.Cred, error) { return pipePeerCred(windows.Hand
 
 // rawConn gives Control (the handle, for calls of the caller's own); its Read
 // and Write are the runtime's for sockets and do not work on a pipe.
-func (c *conn) rawConn() syscall.RawConn { return c.rc }
+func (r *rawCalls) rawConn() syscall.RawConn { return r.rc }
 
 // close cancels what is in flight on the handle, waits for it, and closes
 // the handle; parked calls wake with an error.

@@ -16,7 +16,7 @@ func (s *Session) peerCred() (sock.Cred, error) {
 	if s.ev != nil {
 		return s.ev.peerCred()
 	}
-	cred, perr, err := s.conn.peerCred()
+	cred, perr, err := s.rawCalls.peerCred()
 	if perr != nil {
 		return sock.Cred{}, s.pollError("peer credentials", perr)
 	}

@@ -40,14 +40,19 @@ import (
 // ReadNB, which never waits: it reports ErrTryAgain while another reader is
 // busy.
 type Session struct {
-	*blocking         // the blocking face; nil when callbacks serve the session
-	ev        *evConn // the callback face; nil for the blocking face
+	// What every Read and Write of the blocking face reads of the session
+	// first: they close the line that the blocking state's fields open
+	// (see blocking). The face is told by blocking, not ev, for the same
+	// reason.
+	*blocking             // the blocking face; nil when callbacks serve the session
+	cancelled atomic.Bool // sticky
+	destroyed atomic.Bool // the last reference is gone; closed wins over cancelled
+
+	ev *evConn // the callback face; nil for the blocking face
 
 	addrs *Addrs // shared by every session of a server
 
 	refs        atomic.Int64 // IPRT references; the session is destroyed at 0
-	cancelled   atomic.Bool  // sticky
-	destroyed   atomic.Bool  // the last reference is gone; closed wins over cancelled
 	closeCalled atomic.Bool  // Close was called; it drops its reference once, however often it is called
 
 	value atomic.Pointer[any] // the user's, see SetValue
@@ -137,10 +142,10 @@ func (s *Session) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	if s.ev != nil {
-		return s.ev.write(p)
+	if s.blocking != nil {
+		return s.write(p)
 	}
-	return s.write(p)
+	return s.ev.write(p)
 }
 
 // Flush returns once what Write accepted is in the kernel
@@ -277,7 +282,7 @@ func (s *Session) CloseWrite() error {
 	if s.ev != nil {
 		return s.ev.shutdownWrite()
 	}
-	perr, serr := s.conn.closeWrite()
+	perr, serr := s.rawCalls.closeWrite()
 	if perr != nil {
 		return s.pollError("close write", perr)
 	}
@@ -311,7 +316,7 @@ func (s *Session) SyscallConn() (syscall.RawConn, error) {
 	if s.ev != nil {
 		return nil, errCallbackRawConn
 	}
-	return s.conn.rawConn(), nil
+	return s.rawCalls.rawConn(), nil
 }
 
 // SetValue attaches v to the session, for handlers that keep per-session
