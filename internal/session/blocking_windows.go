@@ -27,6 +27,8 @@ type conn struct {
 	f *os.File
 }
 
+// rawCalls is the handle's RawConn: Control for PeekNamedPipe and the peer's
+// pid.
 type rawCalls struct {
 	rc syscall.RawConn
 }
