@@ -85,12 +85,25 @@ func plan(b *testing.B) workload.Plan {
 }
 
 // contenders returns the names to run: those of want (all if want is empty)
-// that -contenders lets through (workload.Selected), in Contenders' order.
+// that -contenders lets through (workload.Selected), in the order -contenders
+// gives them, else in Contenders' order. The order is the caller's to choose
+// because the first contender of a benchmark runs on a machine the benchmark
+// before it left warm in its own way; paired passes reverse it to cancel that.
 func contenders(want ...string) []string {
+	all := Contenders()
+	order := make([]string, 0, len(all))
+	if *flagOnly != "" {
+		order = strings.Split(*flagOnly, ",")
+	} else {
+		for _, c := range all {
+			order = append(order, c.Name)
+		}
+	}
 	var names []string
-	for _, c := range Contenders() {
-		if (len(want) == 0 || slices.Contains(want, c.Name)) && workload.Selected(c, *flagOnly) {
-			names = append(names, c.Name)
+	for _, name := range order {
+		i := slices.IndexFunc(all, func(c workload.Contender) bool { return c.Name == name })
+		if i >= 0 && !slices.Contains(names, name) && (len(want) == 0 || slices.Contains(want, name)) && workload.Selected(all[i], *flagOnly) {
+			names = append(names, name)
 		}
 	}
 	return names
