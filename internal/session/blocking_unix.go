@@ -34,7 +34,10 @@ type conn struct {
 	// The writer's turn then guards the number in os.File's stead:
 	// closed is set under it, and a send is made only under it after
 	// finding closed unset, so the descriptor closes with no send inside
-	// its system call and none after (blocking.close). Writer's turn only.
+	// its system call and none after (blocking.close). closed is the
+	// writer's turn's; fd is set once, before the session is shared.
+	// writeDeadline is atomic because SetWriteDeadline, Cancel and close
+	// store it outside the turn.
 	writeDeadline atomic.Int64 // the user's, as clockStart's offset (writeDeadlineOf); 0: none; MinInt64 once cancelled or closing
 	fd            int32
 	closed        bool
