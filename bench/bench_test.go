@@ -111,7 +111,9 @@ func contenders(want ...string) []string {
 
 // runEach runs one sub-benchmark per contender: b.N times, a fresh server
 // process for the contender and the workload against it; it reports the
-// workload's figures (their mean, if b.N > 1) with their own units.
+// workload's figures (their mean, if b.N > 1) with their own units, and the
+// share of the machine's CPU time the hypervisor took meanwhile, steal-%
+// (workload.CPUTimes), by which a noisy pass shows itself.
 func runEach(b *testing.B, names []string, sink bool, work func(srv *workload.ServerProc) (workload.Figures, error)) {
 	runEachOn(b, "", names, sink, work)
 }
@@ -126,9 +128,13 @@ func runEachOn(b *testing.B, cpus string, names []string, sink bool, work func(s
 		b.Run("contender="+name, func(b *testing.B) {
 			sum := workload.Figures{}
 			for range b.N {
+				before, stealErr := workload.ReadCPUTimes()
 				f, err := once(cpus, name, sink, profileTag(b.Name()), work)
 				if err != nil {
 					b.Fatalf("%s: %v", name, err)
+				}
+				if after, err := workload.ReadCPUTimes(); stealErr == nil && err == nil {
+					f["steal-%"] = before.StealPercent(after)
 				}
 				for unit, v := range f {
 					sum[unit] += v
