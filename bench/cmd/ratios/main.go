@@ -7,6 +7,11 @@
 //
 //	go run ./cmd/ratios -in results.txt
 //	go run ./cmd/ratios -paired -in passes.txt
+//	go run ./cmd/ratios -paired -maxsteal 5 -in passes.txt
+//
+// -maxsteal leaves out the runs during which the hypervisor took more than
+// that share of the machine's CPU time (the steal-% figure): on a shared
+// host those runs measure the neighbours, not the code.
 package main
 
 import (
@@ -26,6 +31,7 @@ import (
 func main() {
 	in := flag.String("in", "", "`go test -bench` output to read (default: standard input)")
 	flag.BoolVar(&paired, "paired", false, "the runs are interleaved (several `go test -count 1` passes): take each ratio within a pass, then the median of those, instead of the ratio of the medians")
+	maxSteal := flag.Float64("maxsteal", 100, "leave out every run whose `steal-%` was above this (default: keep all); with -paired, a pass's ratio of two contenders is left out if either run was")
 	flag.Parse()
 	r := io.Reader(os.Stdin)
 	if *in != "" {
@@ -44,6 +50,10 @@ func main() {
 	}
 	w := bufio.NewWriter(os.Stdout)
 	defer w.Flush()
+	if *maxSteal < 100 {
+		dropped, measured := set.DropSteal(*maxSteal)
+		fmt.Fprintf(w, "Left out: %d of the %d runs with a steal figure, those above %g %% steal.\n\n", dropped, measured, *maxSteal)
+	}
 	writeMedians(w, set)
 	fmt.Fprintln(w)
 	writeRatios(w, set)
@@ -73,11 +83,11 @@ func ratio(set *results.Set, a, b, unit string) (float64, bool) {
 		}
 		return results.Median(rs), true
 	}
-	mb := results.Median(vb)
-	if mb <= 0 {
+	ma, mb := results.Median(va), results.Median(vb)
+	if math.IsNaN(ma) || !(mb > 0) {
 		return math.NaN(), false
 	}
-	return results.Median(va) / mb, true
+	return ma / mb, true
 }
 
 // passRatios is va over vb pass by pass; the caller has checked that the
@@ -87,7 +97,8 @@ func passRatios(va, vb []float64) []float64 {
 	for i := range va {
 		// A ratio to a figure that is not positive means nothing: a
 		// count that is 0 give or take one (W4's goroutines) included.
-		if vb[i] > 0 {
+		// A pass whose run of either was left out (NaN) has no ratio.
+		if vb[i] > 0 && !math.IsNaN(va[i]) {
 			rs = append(rs, va[i]/vb[i])
 		}
 	}

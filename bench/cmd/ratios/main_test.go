@@ -110,3 +110,33 @@ BenchmarkW5Churn/contender=net-2               1 0 ns/op 100 sessions/s
 	assert.Contains(t, out, "| W5 sessions/s, localipc-blocking vs net | ≥ 1.00× net | 105 localipc-blocking / 100 net | 1.050× | **met** | 2 of 3 | 1.00 |\n")
 	assert.Contains(t, out, "| W5 sessions/s, localipc-callback vs net | ≥ 1.00× net | not measured | – | | – | – |\n")
 }
+
+func TestPairedRatiosSkipThePassesThatLostARun(t *testing.T) {
+	// three passes; in the second the callback face's run had 40 % steal
+	const runs = `
+BenchmarkW5Churn/contender=localipc-callback-2 1 0 ns/op 120 sessions/s 1 steal-%
+BenchmarkW5Churn/contender=net-2               1 0 ns/op 100 sessions/s 2 steal-%
+BenchmarkW5Churn/contender=localipc-callback-2 1 0 ns/op  50 sessions/s 40 steal-%
+BenchmarkW5Churn/contender=net-2               1 0 ns/op 100 sessions/s 3 steal-%
+BenchmarkW5Churn/contender=localipc-callback-2 1 0 ns/op 110 sessions/s 0 steal-%
+BenchmarkW5Churn/contender=net-2               1 0 ns/op 100 sessions/s 1 steal-%
+`
+	set, err := results.Parse(strings.NewReader(runs))
+	require.NoError(t, err)
+	paired = true
+	t.Cleanup(func() { paired = false })
+	var buf bytes.Buffer
+	writeTargets(&buf, set)
+	assert.Contains(t, buf.String(), "| W5 sessions/s, localipc-callback vs net | ≥ 1.00× net | 110 localipc-callback / 100 net | 1.100× | **met** | 2 of 3 | 1.00 |\n")
+
+	dropped, measured := set.DropSteal(5)
+	require.Equal(t, [2]int{1, 6}, [2]int{dropped, measured})
+	buf.Reset()
+	writeTargets(&buf, set)
+	assert.Contains(t, buf.String(), "| W5 sessions/s, localipc-callback vs net | ≥ 1.00× net | 115 localipc-callback / 100 net | 1.150× | **met** | 2 of 2 | 0.50 |\n", "the second pass has no ratio")
+
+	paired = false
+	r, ok := ratio(set, "W5Churn/contender=localipc-callback", "W5Churn/contender=net", "sessions/s")
+	require.True(t, ok)
+	assert.InDelta(t, 1.15, r, 1e-9, "medians 115 / 100")
+}

@@ -61,23 +61,59 @@ func Parse(r io.Reader) (*Set, error) {
 // Median returns the median of the named benchmark's values in unit, and
 // whether there were any.
 func (s *Set) Median(name, unit string) (float64, bool) {
-	v := s.Values[name][unit]
-	if len(v) == 0 {
-		return math.NaN(), false
-	}
-	return Median(v), true
+	m := Median(s.Values[name][unit])
+	return m, !math.IsNaN(m)
 }
 
-// Runs returns how many values the named benchmark has in unit.
-func (s *Set) Runs(name, unit string) int { return len(s.Values[name][unit]) }
+// Runs returns how many values the named benchmark has in unit, not
+// counting those DropSteal left out.
+func (s *Set) Runs(name, unit string) int {
+	n := 0
+	for _, v := range s.Values[name][unit] {
+		if !math.IsNaN(v) {
+			n++
+		}
+	}
+	return n
+}
+
+// StealUnit is the figure every workload reports for the share of the
+// machine's CPU time the hypervisor gave to other guests during the run.
+const StealUnit = "steal-%"
+
+// DropSteal leaves out every run whose steal was above max: each of its
+// figures becomes NaN, which Median and Runs skip. The values keep their
+// places, so that the i-th run of every benchmark still belongs to the i-th
+// pass of interleaved runs, and a ratio taken pass by pass can skip just the
+// pairs that lost a run. Runs without a steal figure (older outputs,
+// systems other than Linux) are kept. It returns how many runs it left out
+// and how many had a steal figure.
+func (s *Set) DropSteal(max float64) (dropped, measured int) {
+	for _, name := range s.Names {
+		units := s.Values[name]
+		for i, st := range units[StealUnit] {
+			measured++
+			if !(st > max) {
+				continue
+			}
+			dropped++
+			for _, v := range units {
+				if i < len(v) {
+					v[i] = math.NaN()
+				}
+			}
+		}
+	}
+	return dropped, measured
+}
 
 // Median returns the median of v (the mean of the middle two if there is an
-// even number), NaN for none.
+// even number), NaN for none; NaNs (runs left out) do not count.
 func Median(v []float64) float64 {
-	if len(v) == 0 {
+	s := slices.DeleteFunc(slices.Clone(v), math.IsNaN)
+	if len(s) == 0 {
 		return math.NaN()
 	}
-	s := slices.Clone(v)
 	slices.Sort(s)
 	if len(s)%2 == 1 {
 		return s[len(s)/2]
