@@ -207,10 +207,10 @@ func TestPollerContract(t *testing.T) {
 	})
 
 	t.Run("close releases every descriptor the poller opened", func(t *testing.T) {
-		before := openHandles(t)
+		before := pollerHandles(t)
 		p, err := newPoller()
 		require.NoError(t, err)
 		require.NoError(t, p.close())
-		assert.Equal(t, before, openHandles(t))
+		assert.Equal(t, before, pollerHandles(t))
 	})
 }
