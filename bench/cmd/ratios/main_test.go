@@ -100,10 +100,7 @@ BenchmarkW5Churn/contender=net-2               1 0 ns/op 100 sessions/s
 BenchmarkW5Churn/contender=localipc-blocking-2 1 0 ns/op 105 sessions/s
 BenchmarkW5Churn/contender=net-2               1 0 ns/op 100 sessions/s
 `
-	set, err := results.Parse(strings.NewReader(runs))
-	require.NoError(t, err)
-	paired = true
-	t.Cleanup(func() { paired = false })
+	set := parsePaired(t, runs)
 	var buf bytes.Buffer
 	writeTargets(&buf, set)
 	out := buf.String()
@@ -121,10 +118,7 @@ BenchmarkW5Churn/contender=net-2               1 0 ns/op 100 sessions/s 3 steal-
 BenchmarkW5Churn/contender=localipc-callback-2 1 0 ns/op 110 sessions/s 0 steal-%
 BenchmarkW5Churn/contender=net-2               1 0 ns/op 100 sessions/s 1 steal-%
 `
-	set, err := results.Parse(strings.NewReader(runs))
-	require.NoError(t, err)
-	paired = true
-	t.Cleanup(func() { paired = false })
+	set := parsePaired(t, runs)
 	var buf bytes.Buffer
 	writeTargets(&buf, set)
 	assert.Contains(t, buf.String(), "| W5 sessions/s, localipc-callback vs net | ≥ 1.00× net | 110 localipc-callback / 100 net | 1.100× | **met** | 2 of 3 | 1.00 |\n")
@@ -139,4 +133,14 @@ BenchmarkW5Churn/contender=net-2               1 0 ns/op 100 sessions/s 1 steal-
 	r, ok := ratio(set, "W5Churn/contender=localipc-callback", "W5Churn/contender=net", "sessions/s")
 	require.True(t, ok)
 	assert.InDelta(t, 1.15, r, 1e-9, "medians 115 / 100")
+}
+
+// parsePaired reads runs as interleaved passes, for the rest of the test.
+func parsePaired(t *testing.T, runs string) *results.Set {
+	t.Helper()
+	set, err := results.Parse(strings.NewReader(runs))
+	require.NoError(t, err)
+	paired = true
+	t.Cleanup(func() { paired = false })
+	return set
 }
