@@ -8,6 +8,10 @@
 //	go run ./cmd/ratios -in results.txt
 //	go run ./cmd/ratios -paired -in passes.txt
 //	go run ./cmd/ratios -paired -maxsteal 5 -in passes.txt
+//	go run ./cmd/ratios -in results.txt -b passes.txt
+//
+// -b prints the targets of two runs side by side, run A (-in) by its
+// medians and run B paired: the Targets table of docs/benchmarks.md.
 //
 // -maxsteal leaves out the runs during which the hypervisor took more than
 // that share of the machine's CPU time (the steal-% figure): on a shared
@@ -16,6 +20,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"flag"
 	"fmt"
 	"io"
@@ -30,53 +35,75 @@ import (
 
 func main() {
 	in := flag.String("in", "", "`go test -bench` output to read (default: standard input)")
-	flag.BoolVar(&paired, "paired", false, "the runs are interleaved (several `go test -count 1` passes): take each ratio within a pass, then the median of those, instead of the ratio of the medians")
+	paired := flag.Bool("paired", false, "the runs are interleaved (several `go test -count 1` passes): take each ratio within a pass, then the median of those, instead of the ratio of the medians")
+	runB := flag.String("b", "", "run B: interleaved passes of the same binary, read as -paired; prints only the targets of -in (run A, by its medians) and of run B side by side, each met only if met in both")
 	maxSteal := flag.Float64("maxsteal", 100, "leave out every run whose `steal-%` was above this (default: keep all); with -paired, a pass's ratio of two contenders is left out if either run was")
 	flag.Parse()
+	w := bufio.NewWriter(os.Stdout)
+	defer w.Flush()
+	a, err := read(w, *in, *paired && *runB == "", *maxSteal)
+	if err == nil && *runB != "" {
+		var b runs
+		if b, err = read(w, *runB, true, *maxSteal); err == nil {
+			writeBoth(w, a, b)
+			return
+		}
+	}
+	if err != nil {
+		w.Flush()
+		fmt.Fprintln(os.Stderr, "ratios:", err)
+		os.Exit(1)
+	}
+	writeMedians(w, a.Set)
+	fmt.Fprintln(w)
+	writeRatios(w, a)
+	fmt.Fprintln(w)
+	writeTargets(w, a)
+}
+
+// read parses the results in the file named (standard input if none) and
+// leaves out the runs above maxSteal, saying so on w.
+func read(w io.Writer, name string, paired bool, maxSteal float64) (runs, error) {
 	r := io.Reader(os.Stdin)
-	if *in != "" {
-		f, err := os.Open(*in)
+	if name != "" {
+		f, err := os.Open(name)
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "ratios:", err)
-			os.Exit(1)
+			return runs{}, err
 		}
 		defer f.Close()
 		r = f
 	}
 	set, err := results.Parse(r)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "ratios:", err)
-		os.Exit(1)
+		return runs{}, fmt.Errorf("%s: %w", name, err)
 	}
-	w := bufio.NewWriter(os.Stdout)
-	defer w.Flush()
-	if *maxSteal < 100 {
-		dropped, measured := set.DropSteal(*maxSteal)
-		fmt.Fprintf(w, "Left out: %d of the %d runs with a steal figure, those above %g %% steal.\n\n", dropped, measured, *maxSteal)
+	if maxSteal < 100 {
+		dropped, measured := set.DropSteal(maxSteal)
+		fmt.Fprintf(w, "Left out of %s: %d of the %d runs with a steal figure, those above %g %% steal.\n\n", cmp.Or(name, "standard input"), dropped, measured, maxSteal)
 	}
-	writeMedians(w, set)
-	fmt.Fprintln(w)
-	writeRatios(w, set)
-	fmt.Fprintln(w)
-	writeTargets(w, set)
+	return runs{set, paired}, nil
 }
 
 var peers = []string{"net", "gnet", "nbio", "raw"}
 
-// paired says that the i-th run of every benchmark belongs to the same pass
-// over all of them, so that a/b is best taken run by run: load from
-// elsewhere that comes and goes between passes then cancels out.
-var paired bool
+// runs is one file of results. paired says that the i-th run of every
+// benchmark belongs to the same pass over all of them, so that a/b is best
+// taken run by run: load from elsewhere that comes and goes between passes
+// then cancels out.
+type runs struct {
+	*results.Set
+	paired bool
+}
 
 // ratio is a's figure over b's: the median of the per-pass ratios if
 // paired (and both have the same number of runs), else the ratio of the
 // medians.
-func ratio(set *results.Set, a, b, unit string) (float64, bool) {
+func ratio(set runs, a, b, unit string) (float64, bool) {
 	va, vb := set.Values[a][unit], set.Values[b][unit]
 	if len(va) == 0 || len(vb) == 0 {
 		return math.NaN(), false
 	}
-	if paired && len(va) == len(vb) {
+	if set.paired && len(va) == len(vb) {
 		rs := passRatios(va, vb)
 		if len(rs) == 0 {
 			return math.NaN(), false
@@ -219,9 +246,9 @@ func writeMedians(w io.Writer, set *results.Set) {
 	}
 }
 
-func writeRatios(w io.Writer, set *results.Set) {
-	order, by := rows(set)
-	if paired {
+func writeRatios(w io.Writer, set runs) {
+	order, by := rows(set.Set)
+	if set.paired {
 		fmt.Fprintln(w, "Ratios are medians of the per-pass ratios; the median column is the median of the runs.")
 		fmt.Fprintln(w)
 	}
@@ -245,7 +272,7 @@ func writeRatios(w io.Writer, set *results.Set) {
 				}
 				cells := []string{row, unit + " (" + better + ")", c, workload.Human(v)}
 				for _, p := range peers {
-					pname, borrowed, ok := peerName(set, row, p, unit)
+					pname, borrowed, ok := peerName(set.Set, row, p, unit)
 					if !ok {
 						cells = append(cells, "–")
 						continue
@@ -275,7 +302,7 @@ func writeRatios(w io.Writer, set *results.Set) {
 // target is one goal: the ratio (or value) must satisfy ok.
 type target struct {
 	what  string
-	value func(set *results.Set) (measure, bool) // false if not present
+	value func(set runs) (measure, bool) // false if not present
 	ok    func(v float64) bool
 	goal  string
 }
@@ -290,8 +317,8 @@ type measure struct {
 
 // ratioTo is a's figure over b's (see ratio), or over the best of several
 // peers: the smallest of the ratios.
-func ratioTo(a string, unit string, bs ...string) func(set *results.Set) (measure, bool) {
-	return func(set *results.Set) (measure, bool) {
+func ratioTo(a string, unit string, bs ...string) func(set runs) (measure, bool) {
+	return func(set runs) (measure, bool) {
 		av, ok := set.Median(a, unit)
 		if !ok {
 			return measure{}, false
@@ -313,15 +340,15 @@ func ratioTo(a string, unit string, bs ...string) func(set *results.Set) (measur
 			how += " (the best peer)"
 		}
 		m := measure{v: worst, how: how}
-		if va, vb := set.Values[a][unit], set.Values[bestName][unit]; paired && len(va) == len(vb) {
+		if va, vb := set.Values[a][unit], set.Values[bestName][unit]; set.paired && len(va) == len(vb) {
 			m.passes = passRatios(va, vb)
 		}
 		return m, true
 	}
 }
 
-func value(name, unit string) func(set *results.Set) (measure, bool) {
-	return func(set *results.Set) (measure, bool) {
+func value(name, unit string) func(set runs) (measure, bool) {
+	return func(set runs) (measure, bool) {
 		v, ok := set.Median(name, unit)
 		_, c := split(name)
 		return measure{v: v, how: fmt.Sprintf("%s %s %s", c, workload.Human(v), unit)}, ok
@@ -378,11 +405,11 @@ func targets() []target {
 	return ts
 }
 
-func writeTargets(w io.Writer, set *results.Set) {
+func writeTargets(w io.Writer, set runs) {
 	// Paired runs add, per target, the passes that met it on their own and
 	// the sign test of that count.
 	head, rule := "| target | goal | measured (medians) | result | |", "|---|---|---|--:|---|"
-	if paired {
+	if set.paired {
 		head, rule = head+" passes met | sign test p |", rule+"--:|--:|"
 	}
 	fmt.Fprintln(w, head)
@@ -391,7 +418,7 @@ func writeTargets(w io.Writer, set *results.Set) {
 	for _, t := range targets() {
 		m, ok := t.value(set)
 		if !ok {
-			fmt.Fprintf(w, "| %s | %s | not measured | – | |%s\n", t.what, t.goal, passColumns(t, measure{}))
+			fmt.Fprintf(w, "| %s | %s | not measured | – | |%s\n", t.what, t.goal, passColumns(set.paired, t, measure{}))
 			continue
 		}
 		v, how := m.v, m.how
@@ -400,31 +427,98 @@ func writeTargets(w io.Writer, set *results.Set) {
 			verdict = "**MISSED**"
 			missed = append(missed, t.what)
 		}
-		shown := workload.Human(v)
-		if strings.Contains(t.goal, "×") {
-			// three places, so that a miss by a hair does not print as 1.00×
-			shown = fmt.Sprintf("%.3f×", v)
-		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |%s\n", t.what, t.goal, how, shown, verdict, passColumns(t, m))
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |%s\n", t.what, t.goal, how, t.shown(v), verdict, passColumns(set.paired, t, m))
 	}
 	fmt.Fprintf(w, "\n%d of %d targets missed.\n", len(missed), len(targets()))
+}
+
+// shown is v as the target's row prints it: a ratio to three places, so
+// that a miss by a hair does not print as 1.00×.
+func (t target) shown(v float64) string {
+	if strings.Contains(t.goal, "×") {
+		return fmt.Sprintf("%.3f×", v)
+	}
+	return workload.Human(v)
+}
+
+// writeBoth prints the targets of run A (a, by its medians) and run B (b,
+// paired passes) side by side. A target is met only if it is met in both:
+// one run on a shared host can be lucky or unlucky for one contender.
+func writeBoth(w io.Writer, a, b runs) {
+	fmt.Fprintf(w, "| target | goal | run A: `-count %d` (ratio of medians) | run B: %d passes of `-count 1` (paired) | verdict |\n", a.maxRuns(), b.maxRuns())
+	fmt.Fprintln(w, "|---|---|---|---|---|")
+	count := map[string]int{}
+	for _, t := range targets() {
+		cellA, metA, okA := t.cell(a)
+		cellB, metB, okB := t.cell(b)
+		verdict := "mixed"
+		switch {
+		case !okA || !okB:
+			verdict = "not measured"
+		case metA && metB:
+			verdict = "**met**"
+		case !metA && !metB:
+			verdict = "**MISSED**"
+		}
+		count[verdict]++
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", t.what, t.goal, cellA, cellB, verdict)
+	}
+	fmt.Fprintf(w, "\n%d of %d targets met in both runs, %d missed in both, %d mixed, %d not measured in one or both.\n",
+		count["**met**"], len(targets()), count["**MISSED**"], count["mixed"], count["not measured"])
+}
+
+// cell is the target's cell of a run in writeBoth's table: met or not, the
+// figure, and how it was computed (for paired runs, also the passes that
+// met it and the sign test of that count); ok is false if not measured.
+func (t target) cell(set runs) (cell string, met, ok bool) {
+	m, ok := t.value(set)
+	if !ok {
+		return "–", false, false
+	}
+	met = t.ok(m.v)
+	mark := "✘"
+	if met {
+		mark = "✔"
+	}
+	cell = fmt.Sprintf("%s %s<br><sub>%s</sub>", mark, t.shown(m.v), m.how)
+	if k, n := t.passesMet(m); set.paired && n > 0 {
+		cell += fmt.Sprintf("<br><sub>%d of %d passes, p = %.2f</sub>", k, n, signTest(k, n))
+	}
+	return cell, met, true
+}
+
+// maxRuns is the most runs any benchmark has: the -count of a run, the
+// number of passes of interleaved ones.
+func (set runs) maxRuns() int {
+	n := 0
+	for _, units := range set.Values {
+		for _, v := range units {
+			n = max(n, len(v))
+		}
+	}
+	return n
 }
 
 // passColumns is the cells that paired runs add to a target's row: the
 // passes that met it on their own and the sign test of that count, or
 // dashes where there is no ratio per pass. Unpaired, none.
-func passColumns(t target, m measure) string {
+func passColumns(paired bool, t target, m measure) string {
 	if !paired {
 		return ""
 	}
 	if len(m.passes) == 0 {
 		return " – | – |"
 	}
-	met := 0
+	k, n := t.passesMet(m)
+	return fmt.Sprintf(" %d of %d | %.2f |", k, n, signTest(k, n))
+}
+
+// passesMet is how many of the n passes of m met the target on their own.
+func (t target) passesMet(m measure) (k, n int) {
 	for _, r := range m.passes {
 		if t.ok(r) {
-			met++
+			k++
 		}
 	}
-	return fmt.Sprintf(" %d of %d | %.2f |", met, len(m.passes), signTest(met, len(m.passes)))
+	return k, len(m.passes)
 }
