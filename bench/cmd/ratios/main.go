@@ -42,17 +42,18 @@ func main() {
 	w := bufio.NewWriter(os.Stdout)
 	defer w.Flush()
 	a, err := read(w, *in, *paired && *runB == "", *maxSteal)
+	var b runs
 	if err == nil && *runB != "" {
-		var b runs
-		if b, err = read(w, *runB, true, *maxSteal); err == nil {
-			writeBoth(w, a, b)
-			return
-		}
+		b, err = read(w, *runB, true, *maxSteal)
 	}
 	if err != nil {
 		w.Flush()
 		fmt.Fprintln(os.Stderr, "ratios:", err)
 		os.Exit(1)
+	}
+	if *runB != "" {
+		writeBoth(w, a, b)
+		return
 	}
 	writeMedians(w, a.Set)
 	fmt.Fprintln(w)
