@@ -9,6 +9,7 @@
 //	go run ./cmd/ratios -paired -in passes.txt
 //	go run ./cmd/ratios -paired -maxsteal 5 -in passes.txt
 //	go run ./cmd/ratios -in results.txt -b passes.txt
+//	go run ./cmd/ratios -paired -peers localipc-callback,nbio -in builds.txt
 //
 // -b prints the targets of two runs side by side, run A (-in) by its
 // medians and run B paired: the Targets table of docs/benchmarks.md.
@@ -37,6 +38,10 @@ func main() {
 	in := flag.String("in", "", "`go test -bench` output to read (default: standard input)")
 	paired := flag.Bool("paired", false, "the runs are interleaved (several `go test -count 1` passes): take each ratio within a pass, then the median of those, instead of the ratio of the medians")
 	runB := flag.String("b", "", "run B: interleaved passes of the same binary, read as -paired; prints only the targets of -in (run A, by its medians) and of run B side by side, each met only if met in both")
+	flag.Func("peers", "the contenders that localipc's faces are divided by in the ratios table, comma-separated (default net,gnet,nbio,raw); another face or build may be one, to compare builds", func(v string) error {
+		peers = strings.Split(v, ",")
+		return nil
+	})
 	maxSteal := flag.Float64("maxsteal", 100, "leave out every run whose `steal-%` was above this (default: keep all); with -paired, a pass's ratio of two contenders is left out if either run was")
 	flag.Parse()
 	w := bufio.NewWriter(os.Stdout)
@@ -85,6 +90,7 @@ func read(w io.Writer, name string, paired bool, maxSteal float64) (runs, error)
 	return runs{set, paired}, nil
 }
 
+// peers are the contenders of the ratios table's columns (-peers).
 var peers = []string{"net", "gnet", "nbio", "raw"}
 
 // runs is one file of results. paired says that the i-th run of every
@@ -253,8 +259,8 @@ func writeRatios(w io.Writer, set runs) {
 		fmt.Fprintln(w, "Ratios are medians of the per-pass ratios; the median column is the median of the runs.")
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintln(w, "| workload | figure | localipc face | median | ÷ net | ÷ gnet | ÷ nbio | ÷ raw |")
-	fmt.Fprintln(w, "|---|---|---|--:|--:|--:|--:|--:|")
+	fmt.Fprintf(w, "| workload | figure | localipc face | median | ÷ %s |\n", strings.Join(peers, " | ÷ "))
+	fmt.Fprintf(w, "|---|---|---|--:|%s\n", strings.Repeat("--:|", len(peers)))
 	anyBorrowed := false
 	for _, row := range order {
 		bench, _, _ := strings.Cut(row, "/")

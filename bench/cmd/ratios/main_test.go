@@ -43,6 +43,24 @@ func TestRatiosAndTargets(t *testing.T) {
 	assert.Contains(t, out, "W2 GB/s, 64KiB writes, localipc-blocking vs net | ≥ 1.00× net | not measured |")
 }
 
+func TestRatiosToOtherPeers(t *testing.T) {
+	// two builds of the callback face, one renamed, and nbio
+	const passes = `
+BenchmarkW1PingPong/contender=localipc-callback-2 1 0 ns/op 40000 roundtrips/s
+BenchmarkW1PingPong/contender=localipc-exp-2      1 0 ns/op 60000 roundtrips/s
+BenchmarkW1PingPong/contender=nbio-2              1 0 ns/op 50000 roundtrips/s
+`
+	set, err := results.Parse(strings.NewReader(passes))
+	require.NoError(t, err)
+	defer func(was []string) { peers = was }(peers)
+	peers = []string{"localipc-callback", "nbio"}
+	var buf bytes.Buffer
+	writeRatios(&buf, runs{set, false})
+	out := buf.String()
+	assert.Contains(t, out, "| workload | figure | localipc face | median | ÷ localipc-callback | ÷ nbio |\n|---|---|---|--:|--:|--:|\n")
+	assert.Contains(t, out, "| W1PingPong | roundtrips/s (higher is better) | localipc-exp | 60.0k | 1.50 | 1.20 |\n")
+}
+
 func TestPairedRatios(t *testing.T) {
 	// two passes: the second under load from elsewhere that halves both
 	const passes = `
