@@ -287,7 +287,7 @@ func writeRatios(w io.Writer, set runs) {
 					r, ok := ratio(set, row+"/contender="+c, pname, unit)
 					switch {
 					case !ok:
-						cells = append(cells, "(peer 0)")
+						cells = append(cells, noRatio(set.Set, pname, unit))
 					default:
 						cell := fmt.Sprintf("%.2f", r)
 						if borrowed {
@@ -304,6 +304,16 @@ func writeRatios(w io.Writer, set runs) {
 	if anyBorrowed {
 		fmt.Fprintln(w, "\n† W6 and W7 run only localipc's faces (and net for W6): that peer's figure is its W3 median at the same N.")
 	}
+}
+
+// noRatio says why a face has no ratio to a peer that has a median: the
+// peer's figure is not positive (W4's goroutines), or, paired, no pass kept
+// a run of both (-maxsteal left out one of the two in each).
+func noRatio(set *results.Set, peer, unit string) string {
+	if m, _ := set.Median(peer, unit); m > 0 {
+		return "(no pass kept both)"
+	}
+	return "(peer 0)"
 }
 
 // target is one goal: the ratio (or value) must satisfy ok.

@@ -150,6 +150,28 @@ BenchmarkW5Churn/contender=net-2               1 0 ns/op 100 sessions/s 1 steal-
 	assert.InDelta(t, 1.15, r, 1e-9, "medians 115 / 100")
 }
 
+func TestRatiosSayWhyTheyAreMissing(t *testing.T) {
+	// two passes; -maxsteal leaves out the face's run in the first and
+	// net's in the second, so no pass has both; W4's peer has 0 goroutines
+	const passes = `
+BenchmarkW5Churn/contender=localipc-callback-2 1 0 ns/op 120 sessions/s 40 steal-%
+BenchmarkW5Churn/contender=net-2               1 0 ns/op 100 sessions/s 2 steal-%
+BenchmarkW5Churn/contender=localipc-callback-2 1 0 ns/op 110 sessions/s 0 steal-%
+BenchmarkW5Churn/contender=net-2               1 0 ns/op 100 sessions/s 30 steal-%
+BenchmarkW4Idle/contender=localipc-callback-2  1 0 ns/op 0 goroutines/session
+BenchmarkW4Idle/contender=raw-2                1 0 ns/op 0 goroutines/session
+`
+	set := parsePaired(t, passes)
+	set.DropSteal(5)
+	defer func(was []string) { peers = was }(peers)
+	peers = []string{"net", "raw"}
+	var buf bytes.Buffer
+	writeRatios(&buf, set)
+	out := buf.String()
+	assert.Contains(t, out, "| W5Churn | sessions/s (higher is better) | localipc-callback | 110 | (no pass kept both) | – |\n")
+	assert.Contains(t, out, "| W4Idle | goroutines/session (lower is better) | localipc-callback | 0.000 | – | (peer 0) |\n")
+}
+
 // parsePaired reads text as interleaved passes.
 func parsePaired(t *testing.T, text string) runs {
 	t.Helper()
