@@ -15,9 +15,11 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -41,30 +43,51 @@ func main() {
 	in := flag.String("in", "", "the log to read")
 	fast := flag.Duration("fast", 12*time.Microsecond, "a window whose mean round trip is at most this is fast")
 	flag.Parse()
-	f, err := os.Open(*in)
-	if err == nil {
-		defer f.Close()
-		var runs []run
-		if runs, err = parse(f); err == nil {
-			summarize(os.Stdout, runs, *fast)
-			return
-		}
+	if err := summarizeFile(os.Stdout, *in, *fast); err != nil {
+		fmt.Fprintln(os.Stderr, "windows:", err)
+		os.Exit(1)
 	}
-	fmt.Fprintln(os.Stderr, "windows:", err)
-	os.Exit(1)
+}
+
+func summarizeFile(w io.Writer, path string, fast time.Duration) error {
+	if path == "" {
+		return errors.New("-in is required")
+	}
+	if fast <= 0 {
+		return fmt.Errorf("-fast %v: want a positive duration", fast)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	runs, err := parse(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if !slices.ContainsFunc(runs, func(r run) bool { return len(r.windows) > 0 }) {
+		return fmt.Errorf("%s: no windows", path)
+	}
+	summarize(w, runs, fast)
+	return nil
 }
 
 // parse reads a log; a window before the first run's header is an error.
 func parse(r io.Reader) ([]run, error) {
 	var runs []run
 	sc := bufio.NewScanner(r)
-	for line := 1; sc.Scan(); line++ {
+	line := 0
+	for sc.Scan() {
+		line++
 		text := strings.TrimSpace(sc.Text())
 		if text == "" {
 			continue
 		}
 		if rest, ok := strings.CutPrefix(text, "# client="); ok {
 			name, _, _ := strings.Cut(rest, " ")
+			if name == "" {
+				return nil, fmt.Errorf("line %d: a run with no client name", line)
+			}
 			runs = append(runs, run{client: name})
 			continue
 		}
@@ -89,7 +112,10 @@ func parse(r io.Reader) ([]run, error) {
 		last := &runs[len(runs)-1]
 		last.windows = append(last.windows, window{blocking, time.Duration(ns)})
 	}
-	return runs, sc.Err()
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("after line %d: %w", line, err)
+	}
+	return runs, nil
 }
 
 // modeFigures are the spread of one mode's windows of one client.
@@ -102,7 +128,9 @@ type modeFigures struct {
 
 func figuresOf(means []time.Duration, fast time.Duration) modeFigures {
 	s := slices.Sorted(slices.Values(means))
-	at := func(q float64) time.Duration { return s[int(q*float64(len(s)-1))] }
+	// The nearest rank: the smallest mean that at least q of the windows
+	// do not exceed.
+	at := func(q float64) time.Duration { return s[max(int(math.Ceil(q*float64(len(s))))-1, 0)] }
 	var sum time.Duration
 	nFast := 0
 	for _, d := range s {
@@ -120,8 +148,8 @@ func figuresOf(means []time.Duration, fast time.Duration) modeFigures {
 }
 
 // persistence is, over consecutive windows of one client's runs, the share
-// of fast windows after a fast one and after a slow one (NaN-free: -1 when
-// there was no such window).
+// of fast windows after a fast one and after a slow one; -1 where no window
+// had such a predecessor.
 func persistence(runs []run, client string, fast time.Duration) (afterFast, afterSlow float64) {
 	var ff, fs, sf, ss int
 	for _, r := range runs {
@@ -154,11 +182,11 @@ func persistence(runs []run, client string, fast time.Duration) (afterFast, afte
 func summarize(w io.Writer, runs []run, fast time.Duration) {
 	var clients []string
 	for _, r := range runs {
-		if !slices.Contains(clients, r.client) {
+		if len(r.windows) > 0 && !slices.Contains(clients, r.client) {
 			clients = append(clients, r.client)
 		}
 	}
-	fmt.Fprintf(w, "| client | wait | windows | p10 | p25 | median | p75 | p90 | mean | fast (≤ %v) |\n", fast)
+	fmt.Fprintf(w, "| client | wait | windows | p10 | p25 | median | p75 | p90 | mean | fast (≤ %s) |\n", us(fast))
 	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|")
 	for _, c := range clients {
 		for _, blocking := range []bool{false, true} {
