@@ -287,7 +287,7 @@ func writeRatios(w io.Writer, set runs) {
 					r, ok := ratio(set, row+"/contender="+c, pname, unit)
 					switch {
 					case !ok:
-						cells = append(cells, noRatio(set.Set, pname, unit))
+						cells = append(cells, noRatio(set, row+"/contender="+c, pname, unit))
 					default:
 						cell := fmt.Sprintf("%.2f", r)
 						if borrowed {
@@ -306,11 +306,18 @@ func writeRatios(w io.Writer, set runs) {
 	}
 }
 
-// noRatio says why a face has no ratio to a peer that has a median: the
-// peer's figure is not positive (W4's goroutines), or, paired, no pass kept
-// a run of both (-maxsteal left out one of the two in each).
-func noRatio(set *results.Set, peer, unit string) string {
-	if m, _ := set.Median(peer, unit); m > 0 {
+// noRatio says why ratio found none for a face and a peer that both have a
+// median: paired, no pass kept a run of both (-maxsteal left out one of the
+// two in each); otherwise the peer's figure, in every pass that kept both,
+// was not positive (W4's goroutines).
+func noRatio(set runs, face, peer, unit string) string {
+	va, vb := set.Values[face][unit], set.Values[peer][unit]
+	if set.paired && len(va) == len(vb) {
+		for i := range va {
+			if !math.IsNaN(va[i]) && !math.IsNaN(vb[i]) {
+				return "(peer 0)"
+			}
+		}
 		return "(no pass kept both)"
 	}
 	return "(peer 0)"
