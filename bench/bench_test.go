@@ -27,7 +27,7 @@ func TestMain(m *testing.M) {
 // value means "the plan's".
 var (
 	flagRounds    = flag.Int("w1.rounds", envInt("LOCALIPC_BENCH_ROUNDS"), "W1 round trips (default: FullPlan's, QuickPlan's with -short)")
-	flagBulk      = flag.Int64("w2.bytes", int64(envInt("LOCALIPC_BENCH_BULK_BYTES")), "W2 bytes in 64 KiB writes; a quarter of it in 4 KiB writes (default: the plan's)")
+	flagBulk      = flag.Int64("w2.bytes", int64(envInt("LOCALIPC_BENCH_BULK_BYTES")), "W2 bytes, sent once in 64 KiB and once in 4 KiB writes (default: the plan's)")
 	flagSessions  = flag.String("w3.sessions", os.Getenv("LOCALIPC_BENCH_SESSIONS"), "W3/W6/W7 session counts, comma-separated (default: 100,1000,10000; 100,1000 with -short)")
 	flagFanout    = flag.Duration("w3.time", envDuration("LOCALIPC_BENCH_FANOUT_TIME"), "W3/W6/W7 measured time per run, plus a quarter of warm-up (default: the plan's)")
 	flagIdle      = flag.Int("w4.sessions", envInt("LOCALIPC_BENCH_IDLE_SESSIONS"), "W4 idle sessions (default: the plan's)")
@@ -193,7 +193,7 @@ func BenchmarkW2Bulk(b *testing.B) {
 	} {
 		b.Run("write="+w.name, func(b *testing.B) {
 			runEach(b, contenders(), true, func(srv *workload.ServerProc) (workload.Figures, error) {
-				return workload.Bulk(srv.Path, w.total, w.chunk)
+				return workload.Bulk(srv.Path, w.total, w.chunk, srv.CPU)
 			})
 		})
 	}

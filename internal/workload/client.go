@@ -11,7 +11,7 @@ import (
 )
 
 // Figures are one run's measurements, by unit name: "roundtrips/s",
-// "p50-µs", "p99-µs", "GB/s", "msgs/s", "cpu-s/Mmsg", "B/session",
+// "p50-µs", "p99-µs", "GB/s", "cpu-s/GB", "msgs/s", "cpu-s/Mmsg", "B/session",
 // "goroutines/session", "sessions/s".
 type Figures map[string]float64
 
@@ -62,14 +62,23 @@ func PingPong(path string, rounds int) (Figures, error) {
 }
 
 // Bulk is W2: total bytes one way in writes of chunk bytes to a sink
-// server, which answers once it has them all.
-func Bulk(path string, total int64, chunk int) (Figures, error) {
+// server, which answers once it has them all. cpu, if not nil, reads the
+// server's CPU time, for its cost per gigabyte ("cpu-s/GB"): a figure that
+// tells a server's own work from where the kernel put the two processes,
+// which moves W2's GB/s run to run by more than any two servers differ.
+func Bulk(path string, total int64, chunk int, cpu func() (time.Duration, error)) (Figures, error) {
 	c, err := dialSession(path)
 	if err != nil {
 		return nil, err
 	}
 	defer c.Close()
 	buf := make([]byte, chunk)
+	var cpu0 time.Duration
+	if cpu != nil {
+		if cpu0, err = cpu(); err != nil {
+			return nil, err
+		}
+	}
 	start := time.Now()
 	if _, err := c.Write(binary.NativeEndian.AppendUint64(nil, uint64(total))); err != nil {
 		return nil, err
@@ -85,7 +94,16 @@ func Bulk(path string, total int64, chunk int) (Figures, error) {
 	if _, err := io.ReadFull(c, ack); err != nil || ack[0] != 'K' {
 		return nil, fmt.Errorf("no acknowledgement: %q %v", ack, err)
 	}
-	return Figures{"GB/s": float64(total) / time.Since(start).Seconds() / 1e9}, nil
+	elapsed := time.Since(start)
+	f := Figures{"GB/s": float64(total) / elapsed.Seconds() / 1e9}
+	if cpu != nil {
+		cpu1, err := cpu()
+		if err != nil {
+			return nil, err
+		}
+		f["cpu-s/GB"] = (cpu1 - cpu0).Seconds() / (float64(total) / 1e9)
+	}
+	return f, nil
 }
 
 // Idle is W4: n sessions that each echo one byte, then stay idle; the

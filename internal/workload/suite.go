@@ -66,8 +66,8 @@ func (p Plan) Steps(contenders []string, only ...string) []Step {
 		}
 	}
 	add("W1 ping-pong", 1, false, func(s *ServerProc) (Figures, error) { return PingPong(s.Path, p.Rounds) })
-	add("W2 bulk 64 KiB", 1, true, func(s *ServerProc) (Figures, error) { return Bulk(s.Path, p.BulkBytes, 64<<10) })
-	add("W2 bulk 4 KiB", 1, true, func(s *ServerProc) (Figures, error) { return Bulk(s.Path, p.BulkBytes, 4<<10) })
+	add("W2 bulk 64 KiB", 1, true, func(s *ServerProc) (Figures, error) { return Bulk(s.Path, p.BulkBytes, 64<<10, s.CPU) })
+	add("W2 bulk 4 KiB", 1, true, func(s *ServerProc) (Figures, error) { return Bulk(s.Path, p.BulkBytes, 4<<10, s.CPU) })
 	for _, n := range p.FanoutSessions {
 		add("W3 fan-out", n, false, func(s *ServerProc) (Figures, error) { return Fanout(s.Path, n, p.FanoutTime, s.CPU) })
 	}
@@ -110,8 +110,8 @@ func Run(exe string, steps []Step, progress func(i int, s Step)) []Result {
 // the figure each workload is judged by, first, and others worth a column
 var workloadFigures = map[string][]string{
 	"W1 ping-pong":   {"roundtrips/s", "p50-µs", "p99-µs"},
-	"W2 bulk 64 KiB": {"GB/s"},
-	"W2 bulk 4 KiB":  {"GB/s"},
+	"W2 bulk 64 KiB": {"GB/s", "cpu-s/GB"},
+	"W2 bulk 4 KiB":  {"GB/s", "cpu-s/GB"},
 	"W3 fan-out":     {"msgs/s", "p99-µs", "cpu-s/Mmsg"},
 	"W4 idle":        {"B/session", "goroutines/session"},
 	"W5 churn":       {"sessions/s"},

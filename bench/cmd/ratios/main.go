@@ -167,7 +167,7 @@ func binomial(n, k int) float64 {
 var figures = map[string][]string{
 	"W1PingPong":       {"roundtrips/s", "p99-µs"},
 	"W1PingPongC":      {"roundtrips/s", "p99-µs", "cpu-µs/rt"},
-	"W2Bulk":           {"GB/s"},
+	"W2Bulk":           {"GB/s", "cpu-s/GB"},
 	"W3Fanout":         {"msgs/s", "p99-µs", "cpu-s/Mmsg"},
 	"W4Idle":           {"B/session", "goroutines/session"},
 	"W5Churn":          {"sessions/s"},
@@ -175,7 +175,7 @@ var figures = map[string][]string{
 	"W7WaitAndRead":    {"msgs/s", "p99-µs"},
 }
 
-var lower = map[string]bool{"p99-µs": true, "p50-µs": true, "cpu-s/Mmsg": true, "cpu-µs/rt": true, "B/session": true, "goroutines/session": true}
+var lower = map[string]bool{"p99-µs": true, "p50-µs": true, "cpu-s/Mmsg": true, "cpu-s/GB": true, "cpu-µs/rt": true, "B/session": true, "goroutines/session": true}
 
 // split cuts "W3Fanout/N=100/contender=gnet" into its row
 // ("W3Fanout/N=100") and contender ("gnet").
