@@ -4,6 +4,7 @@ package workload
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -61,12 +62,21 @@ func PingPong(path string, rounds int) (Figures, error) {
 	return f, nil
 }
 
+// errBadSize is a workload asked for less than one byte, which would send
+// nothing (W2's figures would divide by it) or never finish.
+var errBadSize = errors.New("workload: sizes must be at least 1")
+
 // Bulk is W2: total bytes one way in writes of chunk bytes to a sink
 // server, which answers once it has them all. cpu, if not nil, reads the
-// server's CPU time, for its cost per gigabyte ("cpu-s/GB"): a figure that
-// tells a server's own work from where the kernel put the two processes,
-// which moves W2's GB/s run to run by more than any two servers differ.
+// server's CPU time before the first byte and after the answer, for its
+// cost per gigabyte ("cpu-s/GB"). That figure moves with where the kernel
+// puts the two processes as GB/s does, so servers are compared by it with
+// both processes on one CPU (docs/benchmarks.md, "W2 unpinned and on one
+// CPU").
 func Bulk(path string, total int64, chunk int, cpu func() (time.Duration, error)) (Figures, error) {
+	if total < 1 || chunk < 1 {
+		return nil, fmt.Errorf("%w: W2 of %d bytes in writes of %d", errBadSize, total, chunk)
+	}
 	c, err := dialSession(path)
 	if err != nil {
 		return nil, err
